@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "MonotonicClock", "ManualClock"]
+__all__ = ["Clock", "ManualClock", "MonotonicClock"]
 
 
 class Clock(Protocol):

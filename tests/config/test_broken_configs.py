@@ -72,7 +72,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
                 base_url: http://a.example
                 baseurl: http://b.example
         """,
-        [(8, "integrations.pay.providers[0].baseurl", FindingCode.UNKNOWN_KEY, "did you mean 'base_url'?")],
+        [
+            (
+                8,
+                "integrations.pay.providers[0].baseurl",
+                FindingCode.UNKNOWN_KEY,
+                "did you mean 'base_url'?",
+            )
+        ],
     ),
     (
         "unknown-key-in-fallback-union",
@@ -83,7 +90,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
             providers: [{name: a, base_url: http://a.example}]
             fallback: {type: cached, max_agee: 10m}
         """,
-        [(6, "integrations.inv.fallback.max_agee", FindingCode.UNKNOWN_KEY, "did you mean 'max_age'?")],
+        [
+            (
+                6,
+                "integrations.inv.fallback.max_agee",
+                FindingCode.UNKNOWN_KEY,
+                "did you mean 'max_age'?",
+            )
+        ],
     ),
     (
         "duplicate-key",
@@ -162,7 +176,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
             providers:
               - name: a
         """,
-        [(6, "integrations.pay.providers[0].base_url", FindingCode.MISSING, "'base_url' is missing")],
+        [
+            (
+                6,
+                "integrations.pay.providers[0].base_url",
+                FindingCode.MISSING,
+                "'base_url' is missing",
+            )
+        ],
     ),
     (
         "empty-provider-list",
@@ -444,7 +465,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
           tokens:
             - {name: ops, token: "${SEAWALL_NOT_SET_TOKEN}", role: admin}
         """,
-        [(5, "admin.tokens[0].token", FindingCode.UNSET_VARIABLE, "SEAWALL_NOT_SET_TOKEN is not set")],
+        [
+            (
+                5,
+                "admin.tokens[0].token",
+                FindingCode.UNSET_VARIABLE,
+                "SEAWALL_NOT_SET_TOKEN is not set",
+            )
+        ],
     ),
     (
         "unset-variable-unquoted-in-flow",
@@ -457,7 +485,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
                 base_url: http://a.example
                 auth: {type: bearer, token: ${NOT_SET_KEY}}
         """,
-        [(8, "integrations.pay.providers[0].auth.token", FindingCode.UNSET_VARIABLE, "NOT_SET_KEY")],
+        [
+            (
+                8,
+                "integrations.pay.providers[0].auth.token",
+                FindingCode.UNSET_VARIABLE,
+                "NOT_SET_KEY",
+            )
+        ],
     ),
     (
         "bad-variable-syntax",
@@ -617,7 +652,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
             - match: {}
               channels: [slack-opz]
         """,
-        [(8, "notifications.routes[0].channels[0]", FindingCode.REFERENCE, "did you mean 'slack-ops'?")],
+        [
+            (
+                8,
+                "notifications.routes[0].channels[0]",
+                FindingCode.REFERENCE,
+                "did you mean 'slack-ops'?",
+            )
+        ],
     ),
     (
         "route-unknown-escalation",
@@ -632,8 +674,18 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
               - {after: 0m, notify: [], role: on-call}
         """,
         [
-            (6, "notifications.routes[0].escalation", FindingCode.REFERENCE, "did you mean 'critical-path'?"),
-            (9, "notifications.escalations.critical-path[0].notify", FindingCode.VALUE, "at least 1"),
+            (
+                6,
+                "notifications.routes[0].escalation",
+                FindingCode.REFERENCE,
+                "did you mean 'critical-path'?",
+            ),
+            (
+                9,
+                "notifications.escalations.critical-path[0].notify",
+                FindingCode.VALUE,
+                "at least 1",
+            ),
         ],
     ),
     (
@@ -649,7 +701,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
             path:
               - {after: 0m, notify: [slack-ops, vendor-strip], role: on-call}
         """,
-        [(10, "notifications.escalations.path[0].notify[1]", FindingCode.REFERENCE, "did you mean 'vendor-stripe'?")],
+        [
+            (
+                10,
+                "notifications.escalations.path[0].notify[1]",
+                FindingCode.REFERENCE,
+                "did you mean 'vendor-stripe'?",
+            )
+        ],
     ),
     (
         "maintenance-unknown-provider",
@@ -661,7 +720,14 @@ CASES: list[tuple[str, str, list[tuple[int, str, FindingCode, str]]]] = [
             maintenance:
               - {provider: sendgird, cron: "0 3 * * SUN", duration: 30m}
         """,
-        [(7, "integrations.mail.maintenance[0].provider", FindingCode.REFERENCE, "did you mean 'sendgrid'?")],
+        [
+            (
+                7,
+                "integrations.mail.maintenance[0].provider",
+                FindingCode.REFERENCE,
+                "did you mean 'sendgrid'?",
+            )
+        ],
     ),
     (
         "failover-with-only-backups",
@@ -730,7 +796,9 @@ def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize(("yaml_text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_broken_config_reports_exact_location(
     yaml_text: str, expected: list[tuple[int, str, FindingCode, str]]
 ) -> None:
@@ -739,7 +807,9 @@ def test_broken_config_reports_exact_location(
     config, findings = check_text(text, file="broken.yaml", env=ENV)
     assert config is None
     got = [(f.line, f.key_path, f.code) for f in findings]
-    assert got == [(line, path, code) for line, path, code, _ in expected], [str(f) for f in findings]
+    assert got == [(line, path, code) for line, path, code, _ in expected], [
+        str(f) for f in findings
+    ]
     for finding, (_, _, _, fragment) in zip(findings, expected, strict=True):
         assert fragment in finding.message, str(finding)
         assert str(finding).startswith(f"broken.yaml:{finding.line}: {finding.key_path}: ")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,7 +19,7 @@ __all__ = ["check"]
 EXIT_INVALID = 2
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -54,11 +54,11 @@ def check(
     console = Console(soft_wrap=True)
     table = Table(title=f"{config}: valid", title_justify="left")
     for column in ("integration", "providers", "criticality", "RTO", "RPO", "fallback"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for row in _summary_rows(loaded):
         table.add_row(
             row["integration"],
-            ", ".join(f"{p['name']} ({p['role']})" for p in row["providers"]),
+            "\n".join(f"{p['name']} ({p['role']})" for p in row["providers"]),
             row["criticality"],
             row["rto"] or "-",
             row["rpo"] or "-",
@@ -67,8 +67,8 @@ def check(
     console.print(table)
 
 
-def _summary_rows(config: Config) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def _summary_rows(config: Config) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for name, integration in config.integrations.items():
         rows.append(
             {

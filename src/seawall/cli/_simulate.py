@@ -11,7 +11,9 @@ __all__ = ["simulate_vendor"]
 
 def simulate_vendor(
     kind: Annotated[str, typer.Argument(help="payment, inventory, email, crm or weather.")],
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 9000,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")
+    ] = 9000,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     dialect: Annotated[
         str | None,
@@ -22,7 +24,10 @@ def simulate_vendor(
     from seawall.chaos import SIMULATOR_KINDS, run_simulator_forever
 
     if kind not in SIMULATOR_KINDS:
-        typer.echo(f"seawall: unknown vendor kind '{kind}'; choose one of {', '.join(SIMULATOR_KINDS)}", err=True)
+        typer.echo(
+            f"seawall: unknown vendor kind '{kind}'; choose one of {', '.join(SIMULATOR_KINDS)}",
+            err=True,
+        )
         raise typer.Exit(2)
     try:
         run_simulator_forever(kind, host=host, port=port, dialect=dialect)

@@ -96,12 +96,12 @@ CronExpr = Annotated[str, BeforeValidator(_cron)]
 
 
 def _jsonpath(value: object) -> str:
-    import jsonpath_ng.ext  # imported here: parsing JSONPath pulls in a parser generator
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]  # deferred: a parser generator
 
     if not isinstance(value, str) or not value.startswith("$"):
         raise _value_error(f"'{value}' is not a JSONPath expression: start with $, e.g. $.id")
     try:
-        jsonpath_ng.ext.parse(value)
+        parse(value)
     except Exception as exc:  # noqa: BLE001 - the parser raises several unrelated types
         raise _value_error(f"'{value}' is not a valid JSONPath expression: {exc}") from None
     return value
@@ -176,7 +176,7 @@ BaseUrl = Annotated[str, BeforeValidator(_base_url)]
 
 def _host_port(value: object) -> tuple[str, int]:
     if isinstance(value, tuple):
-        return value  # type: ignore[return-value]
+        return value
     if not isinstance(value, str):
         raise PydanticCustomError("type", "expected HOST:PORT, e.g. 127.0.0.1:8080")
     host, sep, port_text = value.rpartition(":")
@@ -193,7 +193,9 @@ def _network(value: object) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(str(value), strict=False)
     except ValueError:
-        raise _value_error(f"'{value}' is not an IP address or CIDR range, e.g. 127.0.0.1/32") from None
+        raise _value_error(
+            f"'{value}' is not an IP address or CIDR range, e.g. 127.0.0.1/32"
+        ) from None
 
 
 IpNetwork = Annotated[ipaddress.IPv4Network | ipaddress.IPv6Network, BeforeValidator(_network)]

@@ -28,9 +28,22 @@ __all__ = ["check_config", "check_text", "load_config"]
 Loc = tuple[str | int, ...]
 
 _TYPE_ERRORS = {
-    "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type",
-    "bool_parsing", "string_type", "dict_type", "list_type", "tuple_type", "model_type",
-    "model_attributes_type", "is_instance_of", "none_required", "type",
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "string_type",
+    "dict_type",
+    "list_type",
+    "tuple_type",
+    "model_type",
+    "model_attributes_type",
+    "is_instance_of",
+    "none_required",
+    "type",
 }
 
 
@@ -42,7 +55,10 @@ def check_config(
 
 
 def check_text(
-    text: str, *, file: str = "<config>", env: Mapping[str, str] | None = None,
+    text: str,
+    *,
+    file: str = "<config>",
+    env: Mapping[str, str] | None = None,
     check_imports: bool = True,
 ) -> tuple[Config | None, list[Finding]]:
     """Like :func:`check_config` for YAML already in memory."""
@@ -59,7 +75,7 @@ def load_config(
         summary = "\n".join(str(f) for f in findings[:20])
         msg = f"{path}: {count} problem{'s' if count != 1 else ''} in the configuration\n{summary}"
         raise ConfigError(msg, tuple(findings))
-    config._origin = str(path)  # noqa: SLF001 - the loader is the one writer of the origin
+    config._origin = str(path)
     return config
 
 
@@ -68,7 +84,11 @@ def _check(source: Source, *, check_imports: bool) -> tuple[Config | None, list[
         return None, sorted(set(source.findings), key=_order)
     config: Config | None = None
     if not isinstance(source.data, dict):
-        source.add((), FindingCode.TYPE, "the top level must be a mapping of sections (version:, integrations:, ...)")
+        source.add(
+            (),
+            FindingCode.TYPE,
+            "the top level must be a mapping of sections (version:, integrations:, ...)",
+        )
     else:
         try:
             config = Config.model_validate(source.data, context={STRICT_UNITS: True})
@@ -84,6 +104,12 @@ def _order(finding: Finding) -> tuple[int, str, str]:
     return (finding.line, finding.key_path, finding.message)
 
 
+def _has(container: Any, part: str | int) -> bool:
+    if isinstance(container, dict):
+        return part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
+
+
 def _data_path(data: Any, loc: Loc) -> tuple[Loc, bool]:
     """Map a pydantic ``loc`` onto the data: drop union tags, keep real keys.
 
@@ -92,10 +118,7 @@ def _data_path(data: Any, loc: Loc) -> tuple[Loc, bool]:
     path: list[str | int] = []
     current = data
     for i, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            path.append(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if _has(current, part):
             current = current[part]
             path.append(part)
         elif i == len(loc) - 1:
@@ -107,27 +130,14 @@ def _data_path(data: Any, loc: Loc) -> tuple[Loc, bool]:
 def _value_at(data: Any, path: Loc) -> Any:
     current = data
     for part in path:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-        else:
+        if not _has(current, part):
             return None
+        current = current[part]
     return current
 
 
 def _unresolved_under(data: Any, path: Loc) -> bool:
-    current = data
-    for part in path:
-        if isinstance(current, _Unresolved):
-            return True
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-        else:
-            return False
-    return _contains_unresolved(current)
+    return _contains_unresolved(_value_at(data, path))
 
 
 def _contains_unresolved(value: Any) -> bool:
@@ -150,19 +160,31 @@ def _translate(source: Source, error: ErrorDetails) -> None:
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
         allowed = _allowed_keys(loc[:-1])
-        source.add(path, FindingCode.UNKNOWN_KEY, f"unknown key '{key}'{did_you_mean(key, allowed)}")
+        source.add(
+            path, FindingCode.UNKNOWN_KEY, f"unknown key '{key}'{did_you_mean(key, allowed)}"
+        )
         return
     if kind == "missing":
         source.findings.append(
-            Finding(source.file, source.line_of(path[:-1]), path, FindingCode.MISSING,
-                    f"required key '{path[-1]}' is missing")
+            Finding(
+                source.file,
+                source.line_of(path[:-1]),
+                path,
+                FindingCode.MISSING,
+                f"required key '{path[-1]}' is missing",
+            )
         )
         return
     if kind == "union_tag_not_found":
         tag = str(error.get("ctx", {}).get("discriminator", "type")).strip("'")
         source.findings.append(
-            Finding(source.file, source.line_of(path), (*path, tag), FindingCode.MISSING,
-                    f"required key '{tag}' is missing")
+            Finding(
+                source.file,
+                source.line_of(path),
+                (*path, tag),
+                FindingCode.MISSING,
+                f"required key '{tag}' is missing",
+            )
         )
         return
     if kind == "too_short":
@@ -170,10 +192,14 @@ def _translate(source: Source, error: ErrorDetails) -> None:
         actual = _value_at(source.data, path)
         if isinstance(actual, list | dict) and len(actual) >= minimum:
             return  # pydantic's echo of an item that failed on its own; reported there
-        source.add(path, FindingCode.VALUE, f"needs at least {minimum} item{'s' if minimum != 1 else ''}")
+        source.add(
+            path, FindingCode.VALUE, f"needs at least {minimum} item{'s' if minimum != 1 else ''}"
+        )
         return
     if kind in ("union_tag_invalid", "literal_error", "enum"):
-        expected = error.get("ctx", {}).get("expected_tags") or error.get("ctx", {}).get("expected", "")
+        expected = error.get("ctx", {}).get("expected_tags") or error.get("ctx", {}).get(
+            "expected", ""
+        )
         given = _shown_input(source, path, error.get("input"))
         source.add(path, FindingCode.VALUE, f"{given}must be one of {expected}")
         return
@@ -276,6 +302,8 @@ def _step(tp: Any, part: str | int) -> Any:
     members = _models_in(tp)
     for model in members:
         for field in model.model_fields.values():
-            if typing.get_origin(field.annotation) is typing.Literal and part in typing.get_args(field.annotation):
+            if typing.get_origin(field.annotation) is typing.Literal and part in typing.get_args(
+                field.annotation
+            ):
                 return model
     return None

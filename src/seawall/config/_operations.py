@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import typing
 import binascii
+import typing
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -87,13 +87,16 @@ def _period(value: object) -> object:
         return parse_duration(value)
     except UnitError:
         raise PydanticCustomError(
-            "value", f"'{value}' is not a period: monthly, weekly, daily, quarterly or a rolling 30d"
+            "value",
+            f"'{value}' is not a period: monthly, weekly, daily, quarterly or a rolling 30d",
         ) from None
 
 
 class Sla(Model):
     provider: str = Field(pattern=r"^[^/]+/[^/]+$")
-    period: Annotated[Literal["monthly", "weekly", "daily", "quarterly"] | float, BeforeValidator(_period)] = "monthly"
+    period: Annotated[
+        Literal["monthly", "weekly", "daily", "quarterly"] | float, BeforeValidator(_period)
+    ] = "monthly"
     objectives: tuple[Objective, ...] = Field(min_length=1)
     support: Support = Support()
     credits: tuple[Credit, ...] = ()
@@ -143,7 +146,7 @@ def _threshold(metric: str | None, value: Any) -> float | str:
     if value == "rpo" and metric == "backup_age":
         return "rpo"
     if metric not in typing.get_args(_METRIC):
-        return value  # the metric itself is reported as wrong
+        return value if isinstance(value, str) else float(value)  # the metric is reported
     try:
         if metric in ("error_rate", "availability"):
             return parse_percentage(value)
@@ -212,7 +215,9 @@ class Alert(Model):
             return self
         if self.metric == "backup_age":
             if self.above is None:
-                raise PydanticCustomError("value", "backup_age needs 'above: <duration>' or 'above: rpo'")
+                raise PydanticCustomError(
+                    "value", "backup_age needs 'above: <duration>' or 'above: rpo'"
+                )
             return self
         if not kinds:
             raise PydanticCustomError(

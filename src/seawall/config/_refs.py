@@ -59,31 +59,45 @@ def check_references(source: Source, *, check_imports: bool = True) -> None:
             return
         known = list(known)
         if name not in known:
-            source.add(path, FindingCode.REFERENCE, f"no {what} named '{name}'{did_you_mean(name, known)}")
+            source.add(
+                path, FindingCode.REFERENCE, f"no {what} named '{name}'{did_you_mean(name, known)}"
+            )
 
     for iname, integration in integrations.items():
         integ = _dict(integration)
         base: tuple[str | int, ...] = ("integrations", iname)
         providers = _list(integ.get("providers"))
         _unique(source, (*base, "providers"), providers, "provider")
-        provider_names = [p.get("name") for p in providers if isinstance(p, dict)]
+        provider_names = [n for p in providers if isinstance(n := _dict(p).get("name"), str)]
         ref((*base, "sla"), integ.get("sla"), slas, "SLA")
         for i, window in enumerate(_list(integ.get("maintenance"))):
-            ref((*base, "maintenance", i, "provider"), _dict(window).get("provider"),
-                provider_names, f"provider in integration '{iname}'")
-        if integ.get("routing") == "weighted" and providers and all(
-            _dict(p).get("weight", 1) == 0 for p in providers
+            ref(
+                (*base, "maintenance", i, "provider"),
+                _dict(window).get("provider"),
+                provider_names,
+                f"provider in integration '{iname}'",
+            )
+        if (
+            integ.get("routing") == "weighted"
+            and providers
+            and all(_dict(p).get("weight", 1) == 0 for p in providers)
         ):
-            source.add((*base, "providers"), FindingCode.VALUE,
-                       "weighted routing needs at least one provider with weight above 0")
+            source.add(
+                (*base, "providers"),
+                FindingCode.VALUE,
+                "weighted routing needs at least one provider with weight above 0",
+            )
         if check_imports:
             for i, provider in enumerate(providers):
                 adapter = _str(_dict(provider).get("adapter"))
                 if adapter and ":" in adapter:
                     problem = resolve_import(adapter, Path(source.file).parent)
                     if problem:
-                        source.add((*base, "providers", i, "adapter"), FindingCode.IMPORT,
-                                   f"{problem}; fix the path or run with --no-import")
+                        source.add(
+                            (*base, "providers", i, "adapter"),
+                            FindingCode.IMPORT,
+                            f"{problem}; fix the path or run with --no-import",
+                        )
 
     for sname, sla in slas.items():
         sla_d = _dict(sla)
@@ -94,10 +108,21 @@ def check_references(source: Source, *, check_imports: bool = True) -> None:
             if iname not in integrations:
                 ref(path, iname, integrations, "integration")
             else:
-                names = [_dict(p).get("name") for p in _list(_dict(integrations[iname]).get("providers"))]
-                ref(path, pname, [n for n in names if isinstance(n, str)], f"provider in integration '{iname}'")
-        ref(("slas", sname, "escalation", "contact"), _dict(sla_d.get("escalation")).get("contact"),
-            contacts, "contact")
+                names = [
+                    _dict(p).get("name") for p in _list(_dict(integrations[iname]).get("providers"))
+                ]
+                ref(
+                    path,
+                    pname,
+                    [n for n in names if isinstance(n, str)],
+                    f"provider in integration '{iname}'",
+                )
+        ref(
+            ("slas", sname, "escalation", "contact"),
+            _dict(sla_d.get("escalation")).get("contact"),
+            contacts,
+            "contact",
+        )
 
     alerts = _list(data.get("alerts"))
     _unique(source, ("alerts",), alerts, "alert")
@@ -109,23 +134,38 @@ def check_references(source: Source, *, check_imports: bool = True) -> None:
         if iname in integrations:
             integ = _dict(integrations[iname])
             names = [_dict(p).get("name") for p in _list(integ.get("providers"))]
-            ref(("alerts", i, "provider"), alert_d.get("provider"),
-                [n for n in names if isinstance(n, str)], f"provider in integration '{iname}'")
+            ref(
+                ("alerts", i, "provider"),
+                alert_d.get("provider"),
+                [n for n in names if isinstance(n, str)],
+                f"provider in integration '{iname}'",
+            )
             if alert_d.get("metric") == "freshness" and "freshness" not in integ:
-                source.add(("alerts", i, "metric"), FindingCode.REFERENCE,
-                           f"integration '{iname}' has no freshness.max_age to compare against")
+                source.add(
+                    ("alerts", i, "metric"),
+                    FindingCode.REFERENCE,
+                    f"integration '{iname}' has no freshness.max_age to compare against",
+                )
 
     for i, route in enumerate(_list(notifications.get("routes"))):
         route_d = _dict(route)
         for j, channel in enumerate(_list(route_d.get("channels"))):
             ref(("notifications", "routes", i, "channels", j), channel, channels, "channel")
-        ref(("notifications", "routes", i, "escalation"), route_d.get("escalation"),
-            escalations, "escalation")
+        ref(
+            ("notifications", "routes", i, "escalation"),
+            route_d.get("escalation"),
+            escalations,
+            "escalation",
+        )
     for ename, steps in escalations.items():
         for i, step in enumerate(_list(steps)):
             for j, target in enumerate(_list(_dict(step).get("notify"))):
-                ref(("notifications", "escalations", ename, i, "notify", j), target,
-                    [*channels, *contacts], "channel or contact")
+                ref(
+                    ("notifications", "escalations", ename, i, "notify", j),
+                    target,
+                    [*channels, *contacts],
+                    "channel or contact",
+                )
 
     _unique(source, ("admin", "tokens"), _list(_dict(data.get("admin")).get("tokens")), "token")
 
@@ -138,8 +178,11 @@ def _unique(source: Source, path: tuple[str | int, ...], items: list[Any], what:
             continue
         if name in seen:
             first = source.line_of((*path, seen[name]))
-            source.add((*path, i, "name"), FindingCode.DUPLICATE_NAME,
-                       f"{what} '{name}' is defined twice (first on line {first}); names must be unique")
+            source.add(
+                (*path, i, "name"),
+                FindingCode.DUPLICATE_NAME,
+                f"{what} '{name}' is defined twice (first on line {first}); names must be unique",
+            )
         else:
             seen[name] = i
 

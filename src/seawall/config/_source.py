@@ -26,7 +26,7 @@ import yaml
 
 from seawall.config._findings import Finding, FindingCode
 
-__all__ = ["Source", "read_source", "parse_source"]
+__all__ = ["Source", "parse_source", "read_source"]
 
 Path_ = tuple[str | int, ...]
 
@@ -72,11 +72,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag != "tag:yaml.org,2002:bool"
-    ]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -103,7 +99,9 @@ def read_source(path: str | Path, *, env: Mapping[str, str] | None = None) -> So
     return parse_source(text, file=name, env=env)
 
 
-def parse_source(text: str, *, file: str = "<config>", env: Mapping[str, str] | None = None) -> Source:
+def parse_source(
+    text: str, *, file: str = "<config>", env: Mapping[str, str] | None = None
+) -> Source:
     """Parse YAML ``text``; syntax errors become findings with their line."""
     source = Source(file=file, data=None)
     nonce = secrets.token_hex(4)

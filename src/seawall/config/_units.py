@@ -92,10 +92,8 @@ def parse_percentage(value: object) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
-            if text.endswith("%"):
-                fraction = float(text[:-1].strip()) / 100.0
-            else:
-                fraction = float(text)
+            percent = text.endswith("%")
+            fraction = float(text[:-1].strip()) / 100.0 if percent else float(text)
         except ValueError:
             fraction = math.nan
         if math.isnan(fraction):

@@ -1,0 +1,46 @@
+"""seawall keeps a web platform working when the vendors it depends on fail."""
+
+from __future__ import annotations
+
+from seawall._errors import (
+    BudgetExhausted,
+    BulkheadFull,
+    CircuitOpen,
+    ConfigError,
+    DeadlineExceeded,
+    EgressDenied,
+    NoProvider,
+    NotificationError,
+    PolicyRejected,
+    RateLimited,
+    SeawallError,
+    StoreError,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamStatus,
+    UpstreamTimeout,
+)
+from seawall.config import Config, load_config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetExhausted",
+    "BulkheadFull",
+    "CircuitOpen",
+    "Config",
+    "ConfigError",
+    "DeadlineExceeded",
+    "EgressDenied",
+    "NoProvider",
+    "NotificationError",
+    "PolicyRejected",
+    "RateLimited",
+    "SeawallError",
+    "StoreError",
+    "UpstreamConnectError",
+    "UpstreamError",
+    "UpstreamStatus",
+    "UpstreamTimeout",
+    "load_config",
+]
