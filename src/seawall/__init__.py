@@ -15,12 +15,15 @@ from seawall._errors import (
     RateLimited,
     SeawallError,
     StoreError,
+    UnknownIntegration,
     UpstreamConnectError,
     UpstreamError,
     UpstreamStatus,
     UpstreamTimeout,
 )
 from seawall.config import Config, load_config
+from seawall.engine import Engine
+from seawall.transports import SyncTransport, Transport
 
 __version__ = "0.1.0"
 
@@ -32,12 +35,16 @@ __all__ = [
     "ConfigError",
     "DeadlineExceeded",
     "EgressDenied",
+    "Engine",
     "NoProvider",
     "NotificationError",
     "PolicyRejected",
     "RateLimited",
     "SeawallError",
     "StoreError",
+    "SyncTransport",
+    "Transport",
+    "UnknownIntegration",
     "UpstreamConnectError",
     "UpstreamError",
     "UpstreamStatus",

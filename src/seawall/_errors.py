@@ -12,7 +12,8 @@ enter, so an application catches seawall's names only::
     │   ├── BulkheadFull            too many concurrent calls and the queue is full
     │   ├── BudgetExhausted         the retry budget forbids another attempt
     │   ├── DeadlineExceeded        the overall deadline ran out
-    │   └── NoProvider              no provider can take the call
+    │   ├── NoProvider              no provider can take the call
+    │   └── UnknownIntegration      the configuration has no such integration
     ├── UpstreamError               the vendor failed
     │   ├── UpstreamTimeout         an attempt timed out
     │   ├── UpstreamConnectError    the vendor could not be reached
@@ -37,6 +38,7 @@ __all__ = [
     "RateLimited",
     "SeawallError",
     "StoreError",
+    "UnknownIntegration",
     "UpstreamConnectError",
     "UpstreamError",
     "UpstreamStatus",
@@ -134,6 +136,12 @@ class NoProvider(PolicyRejected):
     reason = "no-provider"
 
 
+class UnknownIntegration(PolicyRejected):
+    """The call names an integration the configuration does not define."""
+
+    reason = "unknown-integration"
+
+
 class UpstreamError(SeawallError):
     """The vendor failed to give a usable answer."""
 
@@ -147,9 +155,34 @@ class UpstreamTimeout(UpstreamError):
 
 
 class UpstreamConnectError(UpstreamError):
-    """The vendor could not be reached, or the connection broke mid-call."""
+    """The vendor could not be reached, or the connection broke mid-call.
+
+    ``sent`` is False only when the request certainly never left (connection
+    refused, DNS failure): then even a POST is safe to send again. A dropped
+    connection after sending is ambiguous -- the charge may have been made --
+    and is retried only with an idempotency key.
+    """
 
     reason = "upstream-connect-error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sent: bool = True,
+        integration: str | None = None,
+        provider: str | None = None,
+        attempts: int = 0,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            integration=integration,
+            provider=provider,
+            attempts=attempts,
+            retry_after=retry_after,
+        )
+        self.sent = sent
 
 
 class UpstreamStatus(UpstreamError):

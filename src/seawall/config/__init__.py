@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from seawall.config._findings import Finding, FindingCode, format_path
 from seawall.config._integration import (
+    AuthBasic,
+    AuthBearer,
+    AuthHeader,
+    AuthQuery,
     Fallback,
     FallbackCached,
     FallbackNone,
@@ -38,6 +42,10 @@ from seawall.config._units import (
 
 __all__ = [
     "Admin",
+    "AuthBasic",
+    "AuthBearer",
+    "AuthHeader",
+    "AuthQuery",
     "Alert",
     "Backoff",
     "Breaker",
