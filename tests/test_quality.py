@@ -89,4 +89,5 @@ def test_every_error_derives_from_the_root() -> None:
         obj = getattr(seawall, name)
         if isinstance(obj, type) and issubclass(obj, BaseException):
             assert issubclass(obj, seawall.SeawallError), name
-            assert obj.reason and obj.reason == obj.reason.lower(), name
+            assert obj.reason, name
+            assert obj.reason == obj.reason.lower(), name

@@ -1,0 +1,85 @@
+"""The engine's view of a request and a response, and the upstream protocol.
+
+Both are plain slotted objects: the in-process transport and the gateway
+translate to and from them at their edges, and an :class:`Upstream` sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = ["ProviderTarget", "Request", "Response", "Upstream"]
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class Request:
+    """One logical call: method, path with query (``/v1/charges?x=1``), headers, body.
+
+    The body is held in full so every retry and failover can resend it.
+    """
+
+    method: str
+    target: str
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Response:
+    """A vendor's answer, as the engine returns it.
+
+    ``provider`` and ``attempts`` say who answered and after how many tries;
+    ``stale`` is the age in seconds of a cached fallback, None for a live answer.
+    """
+
+    status: int
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+    provider: str = ""
+    attempts: int = 0
+    stale: float | None = None
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderTarget:
+    """Where and how to send to one provider: its base URL and injected auth."""
+
+    integration: str
+    name: str
+    base_url: str
+    #: headers added to every request (auth, provider defaults); the caller never holds them
+    headers: tuple[tuple[str, str], ...] = ()
+    #: query parameters added to every request (``auth: {type: query}``)
+    query: tuple[tuple[str, str], ...] = ()
+
+
+class Upstream(Protocol):
+    """Sends one attempt to one provider.
+
+    It raises only :class:`~seawall.UpstreamTimeout` and
+    :class:`~seawall.UpstreamConnectError` (with ``sent`` telling whether the
+    request may have reached the vendor); any status is a :class:`Response`.
+    """
+
+    async def send(
+        self, target: ProviderTarget, request: Request, *, timeout: float
+    ) -> Response: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,19 @@
+"""Transports: the in-process httpx client and the upstream clients under it."""
+
+from __future__ import annotations
+
+from seawall.transports._aiohttp import AiohttpUpstream
+from seawall.transports._client import SyncTransport, Transport, build_engine
+from seawall.transports._headers import HOP_BY_HOP, outbound_headers, outbound_url
+from seawall.transports._httpx import HttpxUpstream
+
+__all__ = [
+    "HOP_BY_HOP",
+    "AiohttpUpstream",
+    "HttpxUpstream",
+    "SyncTransport",
+    "Transport",
+    "build_engine",
+    "outbound_headers",
+    "outbound_url",
+]

@@ -1,0 +1,167 @@
+"""``seawall.Transport`` and ``seawall.SyncTransport``: every policy behind the
+httpx transport interface.
+
+The request's path and query go to the chosen provider's ``base_url``; the host
+the application wrote is not used (by convention ``http://payments``), so a
+vendor SDK with a hard-coded host still works, and failover can switch
+providers underneath it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from seawall._events import EventSink
+from seawall.config import Config, load_config
+from seawall.engine import Engine, Request, Response, Upstream
+from seawall.transports._aiohttp import AiohttpUpstream
+from seawall.transports._httpx import HttpxUpstream
+
+__all__ = ["SyncTransport", "Transport", "build_engine"]
+
+_T = TypeVar("_T")
+
+
+def build_engine(
+    config: str | Path | Config,
+    *,
+    upstream: Upstream | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sink: EventSink | None = None,
+) -> Engine:
+    """An engine for ``config`` sending through aiohttp, or through ``transport``."""
+    loaded = config if isinstance(config, Config) else load_config(config)
+    if upstream is None:
+        upstream = HttpxUpstream(transport) if transport is not None else AiohttpUpstream()
+    return Engine(loaded, upstream=upstream, sink=sink)
+
+
+def _request(request: httpx.Request, body: bytes) -> Request:
+    return Request(
+        method=request.method,
+        target=request.url.raw_path.decode("ascii"),
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        body=body,
+    )
+
+
+def _response(response: Response, request: httpx.Request) -> httpx.Response:
+    headers = response.headers
+    headers.append(("X-Seawall-Provider", response.provider))
+    headers.append(("X-Seawall-Attempts", str(response.attempts)))
+    if response.stale is not None:
+        headers.append(("X-Seawall-Stale", f"{response.stale:.0f}"))
+    return httpx.Response(
+        status_code=response.status,
+        headers=headers,
+        content=response.body,
+        request=request,
+    )
+
+
+class Transport(httpx.AsyncBaseTransport):
+    """``httpx.AsyncClient(transport=seawall.Transport("payments", config="seawall.yaml"))``.
+
+    Pass ``engine=`` to share breakers, budgets and pools between transports of
+    several integrations; otherwise the transport owns an engine of its own.
+    Failures raise the :class:`~seawall.SeawallError` tree.
+    """
+
+    def __init__(
+        self,
+        integration: str,
+        *,
+        config: str | Path | Config | None = None,
+        engine: Engine | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        if engine is None:
+            if config is None:
+                msg = "seawall.Transport needs config= (a YAML path or a Config) or engine="
+                raise TypeError(msg)
+            engine = build_engine(config, transport=transport, sink=sink)
+            self._owns_engine = True
+        else:
+            self._owns_engine = False
+        engine.integration(integration)  # fail fast on an unknown name
+        self._engine = engine
+        self._integration = integration
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        result = await self._engine.call(self._integration, _request(request, body))
+        return _response(result, request)
+
+    async def aclose(self) -> None:
+        if self._owns_engine:
+            await self._engine.aclose()
+
+
+class SyncTransport(httpx.BaseTransport):
+    """The blocking twin of :class:`Transport`, for ``httpx.Client``.
+
+    Calls run on one private event loop thread, so breakers and budgets are
+    shared by every thread that uses the client.
+    """
+
+    def __init__(
+        self,
+        integration: str,
+        *,
+        config: str | Path | Config | None = None,
+        engine: Engine | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="seawall-sync", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._async = Transport(
+                integration, config=config, engine=engine, transport=transport, sink=sink
+            )
+        except BaseException:
+            self._stop()
+            raise
+
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        future: Future[_T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result()
+
+    @property
+    def engine(self) -> Engine:
+        return self._async.engine
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        result = self._run(
+            self._async.engine.call(self._async._integration, _request(request, body))
+        )
+        return _response(result, request)
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self._async.aclose())
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
