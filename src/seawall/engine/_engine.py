@@ -342,7 +342,13 @@ class Engine:
                     decision = GiveUp("budget")
             if isinstance(decision, GiveUp):
                 return self._give_up(
-                    rt, provider, attempt, response, error, decision.reason, retry_after
+                    rt,
+                    provider=provider,
+                    attempt=attempt,
+                    response=response,
+                    error=error,
+                    reason=decision.reason,
+                    retry_after=retry_after,
                 )
             delay: float = decision.delay  # type: ignore[attr-defined]
             if not self._quiet:
