@@ -55,8 +55,6 @@ from seawall.policies import (
 
 __all__ = ["Engine"]
 
-_ANSWERED = (Outcome.SUCCESS, Outcome.FINAL)
-
 
 class Engine:
     """Runs calls for every integration of one configuration.
@@ -316,7 +314,10 @@ class Engine:
                         duration=duration,
                     )
                 )
-            if response is not None and result in _ANSWERED:
+            if response is not None and (
+                result is Outcome.SUCCESS
+                or (result is Outcome.FINAL and response.status not in settings.retry.on)
+            ):
                 response.provider = provider.name
                 return response, attempt, provider.name
             retry_after: float | None = None

@@ -35,8 +35,12 @@ class AiohttpUpstream:
         self._keepalive = keepalive_timeout
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            msg = "the upstream client is closed"
+            raise UpstreamConnectError(msg, sent=False)
         connector = aiohttp.TCPConnector(
             limit=self._limit,
             limit_per_host=self._limit_per_host,
@@ -80,6 +84,7 @@ class AiohttpUpstream:
             raise UpstreamConnectError(msg, sent=True, provider=target.name) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
