@@ -1,0 +1,1 @@
+"""Tests of seawall.chaos: vendor simulators and fault injection over real loopback HTTP."""
