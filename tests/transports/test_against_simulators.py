@@ -23,6 +23,7 @@ def payment_config(url: str, *, extra_policy: str = "") -> seawall.Config:
     return make_config(
         f"""
         version: 1
+        gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
         integrations:
           payments:
             providers:
@@ -109,6 +110,7 @@ async def test_without_idempotency_key_commit_then_fail_is_not_retried() -> None
         config = make_config(
             f"""
             version: 1
+            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               payments:
                 providers: [{{name: stripe, base_url: "{sim.url}"}}]
@@ -138,6 +140,7 @@ async def test_retry_after_is_honoured_and_rate_never_exceeded() -> None:
         config = make_config(
             f"""
             version: 1
+            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               weather:
                 providers: [{{name: ow, base_url: "{sim.url}"}}]
@@ -181,6 +184,7 @@ async def test_sync_transport_against_simulator() -> None:
         config = make_config(
             f"""
             version: 1
+            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               inventory:
                 providers: [{{name: wh, base_url: "{sim.url}"}}]

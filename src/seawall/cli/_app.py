@@ -12,7 +12,7 @@ import sys
 import typer
 
 from seawall._errors import SeawallError
-from seawall.cli import _check, _simulate
+from seawall.cli import _check, _run, _simulate
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("check")(_check.check)
+app.command("run")(_run.run)
 app.command("simulate-vendor")(_simulate.simulate_vendor)
 
 #: exit status for a bug in seawall itself (BSD sysexits EX_SOFTWARE)

@@ -42,11 +42,11 @@ from seawall.config._units import (
 
 __all__ = [
     "Admin",
+    "Alert",
     "AuthBasic",
     "AuthBearer",
     "AuthHeader",
     "AuthQuery",
-    "Alert",
     "Backoff",
     "Breaker",
     "Bulkhead",

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from seawall.config._base import Model
-from seawall.config._fields import HostPort, IpNetwork, Name, Size
+from seawall.config._fields import HostPort, IpNetwork, Name, PositiveDuration, Size
 from seawall.config._integration import Integration
 from seawall.config._operations import (
     AdminToken,
@@ -33,7 +33,8 @@ class Gateway(Model):
     listen: HostPort = ("127.0.0.1", 8080)
     max_body: Size = 10 * 1000 * 1000
     egress: Egress = Egress()
-    drain_timeout: float = Field(default=30.0, gt=0)
+    #: how long SIGTERM waits for in-flight calls before closing
+    drain_timeout: PositiveDuration = 30.0
 
 
 class Admin(Model):

@@ -128,6 +128,21 @@ class Engine:
             raise ValueError(msg)
         self._drain(runtime, self._clock.now(), cause="operator")
 
+    def adopt_state(self, old: Engine) -> None:
+        """Carry breakers, rate limits and retry budgets over from the engine this
+        one replaces, wherever the integration, provider and settings are
+        unchanged: a reload must not reopen traffic to a vendor that is down."""
+        for name, runtime in self._integrations.items():
+            previous = old._integrations.get(name)
+            if previous is None or previous.settings != runtime.settings:
+                continue
+            runtime.budget = previous.budget
+            for provider in runtime.providers:
+                before = previous.by_name.get(provider.name)
+                if before is not None and before.target == provider.target:
+                    provider.breaker = before.breaker
+                    provider.bucket = before.bucket
+
     async def aclose(self) -> None:
         await self._upstream.aclose()
 

@@ -14,26 +14,34 @@ from yarl import URL
 
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
 from seawall.engine import ProviderTarget, Request, Response
+from seawall.security import EgressPolicy, GuardedResolver, check_url_host
 from seawall.transports._headers import outbound_headers, outbound_url
 
 __all__ = ["AiohttpUpstream"]
 
 
 class AiohttpUpstream:
-    """Pooled keep-alive connections per provider; created lazily in the running loop."""
+    """Pooled keep-alive connections per provider; created lazily in the running loop.
+
+    With ``egress`` set, every address is checked at connect time: IP-literal
+    hosts before the request, hostnames through :class:`GuardedResolver` on the
+    address actually connected to (so DNS rebinding cannot slip past).
+    """
 
     def __init__(
         self,
         *,
+        egress: EgressPolicy | None = None,
         limit: int = 1000,
         limit_per_host: int = 256,
         keepalive_timeout: float = 30.0,
-        resolver: aiohttp.abc.AbstractResolver | None = None,
     ) -> None:
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._keepalive = keepalive_timeout
-        self._resolver = resolver
+        self._egress = egress
+        self._resolver = GuardedResolver(policy=egress) if egress is not None else None
+        self._checked_hosts: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -60,6 +68,9 @@ class AiohttpUpstream:
     async def send(self, target: ProviderTarget, request: Request, *, timeout: float) -> Response:
         session = self._session or self._open()
         url = URL(outbound_url(target, request.target), encoded=True)
+        if self._egress is not None and target.base_url not in self._checked_hosts:
+            check_url_host(self._egress, url.raw_host or "")
+            self._checked_hosts.add(target.base_url)  # the literal host never changes
         try:
             async with session.request(
                 request.method,
@@ -89,3 +100,5 @@ class AiohttpUpstream:
             session, self._session = self._session, None
             await session.close()
             await asyncio.sleep(0)  # let the connector's transports close (aiohttp docs)
+        if self._resolver is not None:
+            await self._resolver.close()  # a connector never closes a resolver passed in

@@ -21,6 +21,7 @@ import httpx
 from seawall._events import EventSink
 from seawall.config import Config, load_config
 from seawall.engine import Engine, Request, Response, Upstream
+from seawall.security import EgressPolicy
 from seawall.transports._aiohttp import AiohttpUpstream
 from seawall.transports._httpx import HttpxUpstream
 
@@ -39,7 +40,11 @@ def build_engine(
     """An engine for ``config`` sending through aiohttp, or through ``transport``."""
     loaded = config if isinstance(config, Config) else load_config(config)
     if upstream is None:
-        upstream = HttpxUpstream(transport) if transport is not None else AiohttpUpstream()
+        if transport is not None:
+            upstream = HttpxUpstream(transport)
+        else:
+            # The in-process client applies the gateway's egress guard too.
+            upstream = AiohttpUpstream(egress=EgressPolicy.from_config(loaded.gateway.egress))
     return Engine(loaded, upstream=upstream, sink=sink)
 
 
