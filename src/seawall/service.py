@@ -35,12 +35,18 @@ log = logging.getLogger("seawall.service")
 class Service:
     """A running seawall: gateway, admin API and metrics over one engine."""
 
-    def __init__(self, config_path: str | Path, *, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        config_path: str | Path,
+        *,
+        config: Config | None = None,
+        extra_sinks: tuple[EventSink, ...] = (),
+    ) -> None:
         self._path = Path(config_path)
         self._config = config if config is not None else load_config(self._path)
         self.metrics = Metrics()
         self.recent = RecentCalls()
-        self._sink: EventSink = FanOutSink([self.metrics, self.recent])
+        self._sink: EventSink = FanOutSink([self.metrics, self.recent, *extra_sinks])
         self._engine = self._build_engine(self._config)
         self._tokens = TokenBook(self._config.admin.tokens)
         self._gateway = GatewayHandler(lambda: self._engine, max_body=self._config.gateway.max_body)
@@ -67,7 +73,7 @@ class Service:
 
     async def start(self) -> None:
         gateway = self._config.gateway
-        server = web.Server(self._gateway, client_max_size=gateway.max_body)
+        server = web.Server(self._gateway)  # the handler enforces gateway.max_body itself
         self._gateway_runner = web.ServerRunner(
             server, shutdown_timeout=gateway.drain_timeout, handle_signals=False
         )

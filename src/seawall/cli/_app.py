@@ -12,7 +12,7 @@ import sys
 import typer
 
 from seawall._errors import SeawallError
-from seawall.cli import _check, _run, _simulate
+from seawall.cli import _check, _demo, _run, _simulate
 
 __all__ = ["app", "main"]
 
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.command("check")(_check.check)
 app.command("run")(_run.run)
+app.command("demo")(_demo.demo)
 app.command("simulate-vendor")(_simulate.simulate_vendor)
 
 #: exit status for a bug in seawall itself (BSD sysexits EX_SOFTWARE)
