@@ -21,6 +21,7 @@ from seawall.config._integration import (
 from seawall.config._loader import check_config, check_text, load_config
 from seawall.config._model import Admin, Config, Defaults, Egress, Gateway
 from seawall.config._operations import Alert, Notifications, Sla
+from seawall.config._refs import import_object
 from seawall.config._policy import (
     Backoff,
     Breaker,
@@ -77,6 +78,7 @@ __all__ = [
     "check_text",
     "format_duration",
     "format_path",
+    "import_object",
     "load_config",
     "parse_duration",
     "parse_percentage",

@@ -18,7 +18,7 @@ from typing import Any
 from seawall.config._findings import FindingCode
 from seawall.config._source import Source
 
-__all__ = ["check_references", "did_you_mean", "resolve_import"]
+__all__ = ["check_references", "did_you_mean", "import_object", "resolve_import"]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -200,22 +200,33 @@ def _import_root(root: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def resolve_import(target: str, root: Path | None = None) -> str | None:
-    """Import ``module:Attr``; return why it failed, or None when it resolves.
+def import_object(target: str, root: Path | None = None) -> Any:
+    """Import ``module:Attr`` with the configuration's folder searched first.
 
-    The configuration's own folder is searched first, so adapters can sit next
-    to the file that names them.
+    Raises ImportError (with a message fit for the user) when it does not resolve.
     """
     module_name, _, attr_path = target.partition(":")
     with _import_root(root or Path.cwd()):
         try:
             obj: Any = importlib.import_module(module_name)
         except ImportError as exc:
-            return f"cannot import module '{module_name}' ({exc.msg})"
+            msg = f"cannot import module '{module_name}' ({exc.msg})"
+            raise ImportError(msg) from exc
         except Exception as exc:  # noqa: BLE001 - an adapter module may fail any way while importing
-            return f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}"
+            msg = f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}"
+            raise ImportError(msg) from exc
     for part in attr_path.split("."):
         if not hasattr(obj, part):
-            return f"module '{module_name}' has no attribute '{attr_path}'"
+            msg = f"module '{module_name}' has no attribute '{attr_path}'"
+            raise ImportError(msg)
         obj = getattr(obj, part)
+    return obj
+
+
+def resolve_import(target: str, root: Path | None = None) -> str | None:
+    """Why ``module:Attr`` does not import, or None when it resolves."""
+    try:
+        import_object(target, root)
+    except ImportError as exc:
+        return str(exc)
     return None
