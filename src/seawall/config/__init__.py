@@ -21,7 +21,6 @@ from seawall.config._integration import (
 from seawall.config._loader import check_config, check_text, load_config
 from seawall.config._model import Admin, Config, Defaults, Egress, Gateway
 from seawall.config._operations import Alert, Notifications, Sla
-from seawall.config._refs import import_object
 from seawall.config._policy import (
     Backoff,
     Breaker,
@@ -32,6 +31,7 @@ from seawall.config._policy import (
     Retry,
     RetryBudget,
 )
+from seawall.config._refs import import_object
 from seawall.config._units import (
     UnitError,
     format_duration,

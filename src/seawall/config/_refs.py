@@ -212,7 +212,7 @@ def import_object(target: str, root: Path | None = None) -> Any:
         except ImportError as exc:
             msg = f"cannot import module '{module_name}' ({exc.msg})"
             raise ImportError(msg) from exc
-        except Exception as exc:  # noqa: BLE001 - an adapter module may fail any way while importing
+        except Exception as exc:  # an adapter module may fail any way while importing
             msg = f"importing module '{module_name}' failed: {type(exc).__name__}: {exc}"
             raise ImportError(msg) from exc
     for part in attr_path.split("."):
