@@ -204,7 +204,10 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status >= 400:
-            return _problem(exc.status, exc.reason, exc.text or exc.reason)
+            response = _problem(exc.status, exc.reason, exc.text or exc.reason)
+            if "Allow" in exc.headers:  # a 405 must say which methods are allowed (RFC 9110)
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
         raise
 
 
