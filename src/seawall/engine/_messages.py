@@ -25,6 +25,9 @@ class Request:
     target: str
     headers: Headers = field(default_factory=list)
     body: bytes = b""
+    #: the caller's own request object (an ``httpx.Request`` from seawall.Transport),
+    #: which an upstream of the same library may send as is instead of copying
+    native: object | None = None
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -48,6 +51,8 @@ class Response:
     provider: str = ""
     attempts: int = 0
     stale: float | None = None
+    #: the upstream library's own response object, handed back to a caller of the same library
+    native: object | None = None
 
     def header(self, name: str) -> str | None:
         lower = name.lower()

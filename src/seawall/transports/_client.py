@@ -54,10 +54,16 @@ def _request(request: httpx.Request, body: bytes) -> Request:
         target=request.url.raw_path.decode("ascii"),
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
         body=body,
+        native=request,
     )
 
 
 def _response(response: Response, request: httpx.Request) -> httpx.Response:
+    native = response.native
+    if isinstance(native, httpx.Response) and response.stale is None:
+        native.headers["X-Seawall-Provider"] = response.provider
+        native.headers["X-Seawall-Attempts"] = str(response.attempts)
+        return native
     headers = response.headers
     headers.append(("X-Seawall-Provider", response.provider))
     headers.append(("X-Seawall-Attempts", str(response.attempts)))
