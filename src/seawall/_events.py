@@ -20,8 +20,13 @@ __all__ = [
     "CallStarted",
     "Event",
     "EventSink",
+    "FailedOver",
+    "FallbackServed",
     "FanOutSink",
+    "MaintenanceChanged",
     "NullSink",
+    "ProbeFinished",
+    "ProviderHealthChanged",
     "RecordingSink",
     "Rejected",
     "RetryScheduled",
@@ -113,7 +118,82 @@ class CallFinished:
 
 _E = TypeVar("_E")
 
-Event = CallStarted | AttemptFinished | RetryScheduled | BreakerChanged | Rejected | CallFinished
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailedOver:
+    """A call moved from one provider to another within its deadline."""
+
+    at: float
+    integration: str
+    source: str
+    target: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderHealthChanged:
+    """Outlier detection or probes ejected or restored a provider."""
+
+    at: float
+    integration: str
+    provider: str
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceChanged:
+    """A provider entered (draining/open) or left a maintenance window.
+
+    ``planned`` tells SLA maths and alerts this downtime was announced.
+    """
+
+    at: float
+    wall: float
+    integration: str
+    provider: str
+    phase: str
+    planned: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeFinished:
+    """An active health probe of a provider ended."""
+
+    at: float
+    integration: str
+    provider: str
+    ok: bool
+    duration: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackServed:
+    """No provider could serve; the caller got a fallback (cached, static, queued)."""
+
+    at: float
+    integration: str
+    kind: str
+    cause: str
+    reference: str = ""
+
+
+Event = (
+    CallStarted
+    | AttemptFinished
+    | RetryScheduled
+    | BreakerChanged
+    | Rejected
+    | CallFinished
+    | FailedOver
+    | ProviderHealthChanged
+    | MaintenanceChanged
+    | ProbeFinished
+    | FallbackServed
+)
 
 
 class EventSink(Protocol):

@@ -20,9 +20,12 @@ import seawall
 from seawall._errors import ConfigError
 from seawall._events import EventSink, FanOutSink
 from seawall.config import Config, Finding, check_config, load_config
+from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine
 from seawall.gateway import GatewayHandler
+from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
+from seawall.store import Store
 from seawall.telemetry import Metrics
 from seawall.transports import AiohttpUpstream
 from seawall.web import AdminContext, RecentCalls, TokenBook, build_admin_app
@@ -47,6 +50,10 @@ class Service:
         self.metrics = Metrics()
         self.recent = RecentCalls()
         self._sink: EventSink = FanOutSink([self.metrics, self.recent, *extra_sinks])
+        self.store: Store | None = None
+        self._outbox: StoreOutbox | None = None
+        self.worker: OutboxWorker | None = None
+        self.probes = ProbeScheduler(lambda: self._engine, self._sink)
         self._engine = self._build_engine(self._config)
         self._tokens = TokenBook(self._config.admin.tokens)
         self._gateway = GatewayHandler(lambda: self._engine, max_body=self._config.gateway.max_body)
@@ -69,9 +76,15 @@ class Service:
         policy = EgressPolicy.from_config(config.gateway.egress)
         upstream = AiohttpUpstream(egress=policy)
         self.metrics.declare(config)
-        return Engine(config, upstream=upstream, sink=self._sink)
+        return Engine(config, upstream=upstream, sink=self._sink, outbox=self._outbox)
 
     async def start(self) -> None:
+        self.store = await Store.open(self._config.store)
+        self._outbox = StoreOutbox(self.store.outbox)
+        self._engine.outbox = self._outbox
+        self.worker = OutboxWorker(lambda: self._engine, self.store.outbox, self._outbox)
+        self.worker.start()
+        self.probes.start()
         gateway = self._config.gateway
         server = web.Server(self._gateway)  # the handler enforces gateway.max_body itself
         self._gateway_runner = web.ServerRunner(
@@ -99,6 +112,19 @@ class Service:
         self.admin_port = _bound_port(self._admin_runner)
         self.metrics.track_inflight(self._inflight)
         self.metrics.track_bulkhead_queued(self._queued)
+        worker = self.worker
+        self.metrics.register_gauge_callback(
+            "seawall_outbox_depth",
+            "Queued writes not yet delivered.",
+            ["integration"],
+            lambda: {(k,): float(v) for k, v in worker.depth.items()},
+        )
+        self.metrics.register_gauge_callback(
+            "seawall_outbox_oldest_seconds",
+            "Age of the oldest undelivered queued write.",
+            ["integration"],
+            lambda: {(k,): v for k, v in worker.oldest.items()},
+        )
         log.info(
             "seawall gateway on %s:%d, admin on %s:%d",
             gateway.listen[0],
@@ -149,9 +175,14 @@ class Service:
             await self._gateway_runner.cleanup()
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
+        await self.probes.stop()
+        if self.worker is not None:
+            await self.worker.stop()
         for task in list(self._retired):
             await task
         await self._engine.aclose()
+        if self.store is not None:
+            await self.store.close()
         self._stopped.set()
 
     async def serve_forever(self) -> None:

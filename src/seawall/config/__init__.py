@@ -16,6 +16,8 @@ from seawall.config._integration import (
     HealthCheck,
     Idempotency,
     Integration,
+    MaintenanceWindow,
+    OutlierDetection,
     Provider,
 )
 from seawall.config._loader import check_config, check_text, load_config
@@ -66,7 +68,9 @@ __all__ = [
     "HealthCheck",
     "Idempotency",
     "Integration",
+    "MaintenanceWindow",
     "Notifications",
+    "OutlierDetection",
     "Policy",
     "Provider",
     "RateLimit",

@@ -42,6 +42,7 @@ __all__ = [
     "Integration",
     "IntegrationBackup",
     "MaintenanceWindow",
+    "OutlierDetection",
     "Provider",
 ]
 
@@ -132,7 +133,11 @@ class FallbackQueue(Model):
 
     type: Literal["queue"]
     max_age: PositiveDuration = 86400.0
+    #: JSONPath into the JSON body naming the order key (e.g. the recipient);
+    #: without it every queued write of the integration is delivered in order
     key: JsonPath | None = None
+    #: how long a worker may hold a message before another may resend it
+    lease: PositiveDuration = 30.0
 
 
 Fallback = Annotated[
@@ -184,6 +189,20 @@ class MaintenanceWindow(Model):
     drain_before: Duration = 60.0
 
 
+class OutlierDetection(Model):
+    """Passive health from real traffic (Envoy's outlier detection) and failback."""
+
+    consecutive_failures: int = Field(default=5, ge=1)
+    failure_rate: Percentage = 0.5
+    min_calls: int = Field(default=10, ge=1)
+    interval: PositiveDuration = 10.0
+    base_ejection: PositiveDuration = 30.0
+    max_ejection: PositiveDuration = 300.0
+    max_ejected: Percentage = 0.5
+    #: an ejected provider takes traffic again only after this long healthy
+    healthy_for: Duration = 10.0
+
+
 class Integration(Model):
     description: str = ""
     criticality: Literal["critical", "high", "medium", "low"] = "medium"
@@ -199,6 +218,7 @@ class Integration(Model):
     contract: Contract | None = None
     backup: IntegrationBackup | None = None
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    outlier_detection: OutlierDetection = OutlierDetection()
     sla: str | None = None
 
     @model_validator(mode="after")

@@ -1,59 +1,59 @@
 """The engine: runs one logical call through every policy, over any upstream.
 
-For each call it admits through the bulkhead, picks a provider whose breaker
-lets it through, shapes to the rate limit, bounds each attempt by the per-attempt
-timeout and the whole call by the deadline, classifies the answer, and decides
-from the pure policies whether to try again. It reports what happened as frozen
-events to an :class:`~seawall._events.EventSink` and knows nothing of HTTP
-servers, Prometheus or SQL.
+For each call it admits through the bulkhead, runs the attempts (routing,
+breakers, rate limits, timeouts, retries -- see ``_attempts``), and when no
+provider can serve falls back to a cached answer, a static one, or the durable
+outbox. It reports what happened as frozen events to an
+:class:`~seawall._events.EventSink` and knows nothing of HTTP servers,
+Prometheus or SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
-from seawall._errors import (
-    BudgetExhausted,
-    BulkheadFull,
-    CircuitOpen,
-    DeadlineExceeded,
-    RateLimited,
-    SeawallError,
-    UnknownIntegration,
-    UpstreamConnectError,
-    UpstreamError,
-    UpstreamTimeout,
-)
+from seawall._errors import BulkheadFull, SeawallError, UnknownIntegration
 from seawall._events import (
-    AttemptFinished,
-    BreakerChanged,
     CallFinished,
+    Event,
     EventSink,
+    FallbackServed,
+    MaintenanceChanged,
     NullSink,
     Rejected,
-    RetryScheduled,
 )
 from seawall._states import BreakerState
 from seawall._types import Clock, MonotonicClock
-from seawall.config import Config
+from seawall.config import Config, FallbackCached, FallbackQueue, FallbackStatic
+from seawall.engine._attempts import CallState, drain_breaker, drain_health, run_attempts
+from seawall.engine._fallback import Outbox, static_response
 from seawall.engine._messages import Request, Response, Upstream
-from seawall.engine._runtime import IntegrationRuntime, ProviderRuntime, build_runtime
-from seawall.policies import (
-    IDEMPOTENT_METHODS,
-    GiveUp,
-    Outcome,
-    Permit,
-    classify_status,
-    counts_against_breaker,
-    decide_retry,
-    parse_retry_after,
-)
+from seawall.engine._runtime import IntegrationRuntime, build_runtime
+from seawall.policies import IDEMPOTENT_METHODS, Outcome, classify_status
+from seawall.routing import ActiveWindow
 
 __all__ = ["Engine"]
+
+#: refusals after which a fallback may answer instead (nothing reached a vendor)
+_FALLBACK_ON = frozenset(
+    {
+        "circuit-open",
+        "rate-limited",
+        "bulkhead-full",
+        "retry-budget-exhausted",
+        "deadline-exceeded",
+        "no-provider",
+        "upstream-timeout",
+        "upstream-connect-error",
+        "egress-denied",
+    }
+)
 
 
 class Engine:
@@ -72,16 +72,21 @@ class Engine:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
+        outbox: Outbox | None = None,
     ) -> None:
         self._config = config
         self._upstream = upstream
         self._sink: EventSink = sink if sink is not None else NullSink()
-        self._quiet = isinstance(self._sink, NullSink)
+        self._emit: Callable[[Event], None] | None = (
+            None if isinstance(self._sink, NullSink) else self._sink.emit
+        )
         self._clock: Clock = clock if clock is not None else MonotonicClock()
         self._rng = rng if rng is not None else random.Random()
         self._wall = wall_clock
+        self.outbox = outbox
+        root = Path(config.origin).parent if config.origin else None
         self._integrations: dict[str, IntegrationRuntime] = {
-            name: build_runtime(name, spec, config.policy(name))
+            name: build_runtime(name, spec, config.policy(name), rng=self._rng, adapter_root=root)
             for name, spec in config.integrations.items()
         }
 
@@ -92,6 +97,10 @@ class Engine:
     @property
     def upstream(self) -> Upstream:
         return self._upstream
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     def integration(self, name: str) -> IntegrationRuntime:
         try:
@@ -104,6 +113,8 @@ class Engine:
     @property
     def integrations(self) -> Mapping[str, IntegrationRuntime]:
         return self._integrations
+
+    # -- operator actions and observation -------------------------------------------------
 
     def breaker_state(self, integration: str, provider: str) -> BreakerState:
         runtime = self.integration(integration).by_name[provider]
@@ -126,17 +137,84 @@ class Engine:
         else:
             msg = f"a breaker can be forced to forced_open, disabled or closed, not {state.value}"
             raise ValueError(msg)
-        self._drain(runtime, self._clock.now(), cause="operator")
+        drain_breaker(runtime, self._clock.now(), self._emit, cause="operator")
+
+    def start_maintenance(
+        self, integration: str, provider: str, *, duration: float | None, reason: str = "operator"
+    ) -> str:
+        """Operator action: take a provider out for maintenance now."""
+        rt = self.integration(integration)
+        rt.by_name[provider]
+        window = rt.calendar.start_now(provider, self._wall(), duration=duration, reason=reason)
+        self.observe()
+        return window
+
+    def stop_maintenance(self, integration: str, provider: str) -> None:
+        rt = self.integration(integration)
+        rt.calendar.stop(provider, self._wall())
+        self.observe()
+
+    def maintenance(self, integration: str, provider: str) -> ActiveWindow | None:
+        return self.integration(integration).calendar.active(provider, self._wall())
+
+    def record_probe(self, integration: str, provider: str, *, ok: bool) -> None:
+        """An active health probe's result, from the probe scheduler."""
+        rt = self.integration(integration)
+        now = self._clock.now()
+        rt.board.probe(provider, ok=ok, now=now)
+        drain_health(rt, now, self._emit)
+
+    def current_provider(self, integration: str) -> str | None:
+        """The provider the next call would try first (without consuming a pick)."""
+        rt = self.integration(integration)
+        now, wall = self._clock.now(), self._wall()
+        available = rt.board.available(now) - rt.calendar.unavailable(wall)
+        for provider in rt.providers:
+            if provider.name in available and self.breaker_state(integration, provider.name) in (
+                BreakerState.CLOSED,
+                BreakerState.HALF_OPEN,
+                BreakerState.DISABLED,
+            ):
+                return provider.name
+        return None
+
+    def observe(self) -> None:
+        """Report health and maintenance changes that happen as time passes."""
+        now, wall = self._clock.now(), self._wall()
+        for rt in self._integrations.values():
+            rt.board.available(now)
+            drain_health(rt, now, self._emit)
+            down = rt.calendar.unavailable(wall)
+            if down == rt.down:
+                continue
+            if self._emit is not None:
+                for provider in sorted(down ^ rt.down):
+                    active = rt.calendar.active(provider, wall)
+                    self._emit(
+                        MaintenanceChanged(
+                            at=now,
+                            wall=wall,
+                            integration=rt.name,
+                            provider=provider,
+                            phase=active.phase if active else "closed",
+                            planned=True,
+                            reason=active.reason if active else "",
+                        )
+                    )
+            rt.down = down
 
     def adopt_state(self, old: Engine) -> None:
-        """Carry breakers, rate limits and retry budgets over from the engine this
-        one replaces, wherever the integration, provider and settings are
+        """Carry breakers, health, rate limits and retry budgets over from the engine
+        this one replaces, wherever the integration, provider and settings are
         unchanged: a reload must not reopen traffic to a vendor that is down."""
         for name, runtime in self._integrations.items():
             previous = old._integrations.get(name)
             if previous is None or previous.settings != runtime.settings:
                 continue
             runtime.budget = previous.budget
+            if [p.name for p in previous.providers] == [p.name for p in runtime.providers]:
+                runtime.board = previous.board
+                runtime.cache = previous.cache or runtime.cache
             for provider in runtime.providers:
                 before = previous.by_name.get(provider.name)
                 if before is not None and before.target == provider.target:
@@ -146,53 +224,85 @@ class Engine:
     async def aclose(self) -> None:
         await self._upstream.aclose()
 
-    async def call(self, integration: str, request: Request) -> Response:
-        """Run ``request`` for ``integration``; a vendor answer or a SeawallError."""
+    # -- calls ----------------------------------------------------------------------------
+
+    async def call(self, integration: str, request: Request, *, fallback: bool = True) -> Response:
+        """Run ``request`` for ``integration``: a vendor answer, a fallback, or a SeawallError."""
         rt = self.integration(integration)
         settings = rt.settings
         clock = self._clock
         start = clock.now()
-        deadline_at = start + settings.deadline
         key = self._idempotency_key(rt, request)
         rt.budget.record_request(start)
-        if not await rt.bulkhead.enter(deadline_at - start):
-            self._reject(rt, None, "bulkhead-full", start)
-            msg = "too many concurrent calls and the wait queue is full or timed out"
-            raise BulkheadFull(
-                msg, integration=rt.name, retry_after=settings.bulkhead.queue_timeout
-            )
-        rt.inflight += 1
-        attempts = 0
-        provider_name: str | None = None
+        state = CallState()
         outcome = "error"
         status: int | None = None
+        if not await rt.bulkhead.enter(settings.deadline):
+            if self._emit is not None:
+                self._emit(
+                    Rejected(at=start, integration=rt.name, provider=None, reason="bulkhead-full")
+                )
+            msg = "too many concurrent calls and the wait queue is full or timed out"
+            error = BulkheadFull(
+                msg, integration=rt.name, retry_after=settings.bulkhead.queue_timeout
+            )
+            served = (
+                await self._fallback(rt, request, key, state, error.reason) if fallback else None
+            )
+            if served is None:
+                raise error
+            return served
+        rt.inflight += 1
         try:
-            response, attempts, provider_name = await self._attempts(rt, request, key, deadline_at)
-            status = response.status
-            outcome = classify_status(settings.classification, status).value
-            response.attempts = attempts
+            try:
+                response = await run_attempts(
+                    rt,
+                    request,
+                    key,
+                    start + settings.deadline,
+                    state,
+                    upstream=self._upstream,
+                    clock=clock,
+                    wall=self._wall,
+                    rng=self._rng,
+                    emit=self._emit,
+                )
+            except SeawallError as exc:
+                outcome = exc.reason
+                served = (
+                    await self._fallback(rt, request, key, state, exc.reason) if fallback else None
+                )
+                if served is None:
+                    raise
+                outcome, status = f"fallback-{exc.reason}", served.status
+                return served
+            result = classify_status(settings.classification, response.status)
+            if result is Outcome.SUCCESS and rt.cache is not None:
+                rt.cache.store(request, response, clock.now())
+            elif fallback and result in (Outcome.FAILURE, Outcome.THROTTLED):
+                served = await self._fallback(rt, request, key, state, f"status-{response.status}")
+                if served is not None:
+                    outcome, status = f"fallback-status-{response.status}", served.status
+                    return served
+            response.attempts = state.attempts
+            outcome, status = result.value, response.status
             return response
-        except SeawallError as exc:
-            outcome = exc.reason
-            attempts = exc.attempts
-            provider_name = exc.provider
-            raise
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
         finally:
             rt.inflight -= 1
             rt.bulkhead.leave()
-            if not self._quiet:
-                self._sink.emit(
+            if self._emit is not None:
+                self._emit(
                     CallFinished(
                         at=clock.now(),
                         integration=rt.name,
-                        provider=provider_name,
+                        provider=state.provider,
                         method=request.method,
                         outcome=outcome,
                         status=status,
-                        attempts=attempts,
+                        attempts=state.attempts,
                         duration=clock.now() - start,
                         idempotency_key=key,
                     )
@@ -210,240 +320,70 @@ class Engine:
             request.headers.append((header, key))
         return key
 
-    def _choose(
-        self, rt: IntegrationRuntime, now: float, skip: ProviderRuntime | None
-    ) -> tuple[ProviderRuntime, Permit | None]:
-        """The first provider (after ``skip``, wrapping) whose breaker admits the call."""
-        providers = rt.providers
-        start = 0
-        if skip is not None and len(providers) > 1:
-            start = (providers.index(skip) + 1) % len(providers)
-        soonest: float | None = None
-        for offset in range(len(providers)):
-            provider = providers[(start + offset) % len(providers)]
-            breaker = provider.breaker
-            if breaker is None:
-                return provider, None
-            decision = breaker.acquire(now)
-            self._drain(provider, now)
-            if isinstance(decision, Permit):
-                return provider, decision
-            if decision.retry_after is not None:
-                soonest = (
-                    decision.retry_after if soonest is None else min(soonest, decision.retry_after)
-                )
-        self._reject(
-            rt, providers[start].name if len(providers) == 1 else None, "circuit-open", now
-        )
-        msg = "every provider's circuit breaker is open"
-        raise CircuitOpen(
-            msg,
-            integration=rt.name,
-            provider=providers[0].name if len(providers) == 1 else None,
-            retry_after=soonest,
-        )
-
-    async def _attempts(
-        self, rt: IntegrationRuntime, request: Request, key: str | None, deadline_at: float
-    ) -> tuple[Response, int, str]:
-        settings = rt.settings
-        clock = self._clock
-        upstream = self._upstream
-        attempt = 0
-        last: ProviderRuntime | None = None
-        while True:
-            now = clock.now()
-            try:
-                provider, permit = self._choose(rt, now, last)
-            except CircuitOpen as exc:
-                exc.attempts = attempt
-                raise
-            if provider.bucket is not None:
-                wait = provider.bucket.reserve(now, max_wait=deadline_at - now)
-                if wait is None:
-                    self._release(provider, permit)
-                    self._reject(rt, provider.name, "rate-limited", now)
-                    msg = "the rate limit cannot admit the call before its deadline"
-                    raise RateLimited(
-                        msg,
-                        integration=rt.name,
-                        provider=provider.name,
-                        attempts=attempt,
-                        retry_after=1.0 / provider.bucket.settings.rate,
-                    )
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                    now = clock.now()
-            remaining = deadline_at - now
-            if remaining <= 0:
-                self._release(provider, permit)
-                msg = f"the {settings.deadline:g}s deadline ran out"
-                raise DeadlineExceeded(
-                    msg, integration=rt.name, provider=provider.name, attempts=attempt
-                )
-            timeout = settings.timeout if settings.timeout < remaining else remaining
-            attempt += 1
-            response: Response | None = None
-            error: UpstreamError | None = None
-            try:
-                async with asyncio.timeout(timeout):
-                    response = await upstream.send(provider.target, request, timeout=timeout)
-                result = classify_status(settings.classification, response.status)
-            except TimeoutError:
-                error = UpstreamTimeout(
-                    f"no answer within {timeout:.3g}s",
-                    integration=rt.name,
-                    provider=provider.name,
-                    attempts=attempt,
-                )
-                result = Outcome.TIMEOUT
-            except UpstreamTimeout as exc:
-                error = exc
-                result = Outcome.TIMEOUT
-            except UpstreamConnectError as exc:
-                error = exc
-                result = Outcome.CONNECT_ERROR
-            except BaseException:
-                self._release(provider, permit)
-                raise
-            finished = clock.now()
-            duration = finished - now
-            if permit is not None and provider.breaker is not None:
-                if result is Outcome.THROTTLED:
-                    provider.breaker.release(permit)
-                else:
-                    provider.breaker.record(
-                        permit, finished, failure=counts_against_breaker(result), duration=duration
-                    )
-                self._drain(provider, finished)
-            status = response.status if response is not None else None
-            if not self._quiet:
-                self._sink.emit(
-                    AttemptFinished(
-                        at=finished,
-                        integration=rt.name,
-                        provider=provider.name,
-                        attempt=attempt,
-                        outcome=result.value,
-                        status=status,
-                        duration=duration,
-                    )
-                )
-            if response is not None and (
-                result is Outcome.SUCCESS
-                or (result is Outcome.FINAL and response.status not in settings.retry.on)
-            ):
-                response.provider = provider.name
-                return response, attempt, provider.name
-            retry_after: float | None = None
-            if response is not None:
-                retry_after = parse_retry_after(_header_map(response), wall_now=self._wall())
-            safe = key is not None or (isinstance(error, UpstreamConnectError) and not error.sent)
-            if retry_after is not None and retry_after > settings.max_retry_after:
-                decision: GiveUp | object = GiveUp("retry-after-too-long")
-            else:
-                decision = decide_retry(
-                    settings.retry,
-                    attempt=attempt,
-                    outcome=result,
-                    status=status,
-                    method=request.method,
-                    has_idempotency_key=safe,
-                    retry_after=retry_after,
-                    deadline_remaining=deadline_at - finished,
-                    budget_ok=True,
-                    rng=self._rng,
-                )
-                if not isinstance(decision, GiveUp) and not rt.budget.try_withdraw(finished):
-                    decision = GiveUp("budget")
-            if isinstance(decision, GiveUp):
-                return self._give_up(
-                    rt,
-                    provider=provider,
-                    attempt=attempt,
-                    response=response,
-                    error=error,
-                    reason=decision.reason,
-                    retry_after=retry_after,
-                )
-            delay: float = decision.delay  # type: ignore[attr-defined]
-            if not self._quiet:
-                self._sink.emit(
-                    RetryScheduled(
-                        at=finished,
-                        integration=rt.name,
-                        provider=provider.name,
-                        attempt=attempt,
-                        delay=delay,
-                        cause=result.value,
-                    )
-                )
-            if delay > 0:
-                await asyncio.sleep(delay)
-            last = provider
-
-    def _give_up(
+    async def _fallback(
         self,
         rt: IntegrationRuntime,
-        *,
-        provider: ProviderRuntime,
-        attempt: int,
-        response: Response | None,
-        error: UpstreamError | None,
-        reason: str,
-        retry_after: float | None,
-    ) -> tuple[Response, int, str]:
-        """No more attempts: the vendor's last answer stands, or its failure is raised."""
-        if response is not None:
-            response.provider = provider.name
-            return response, attempt, provider.name
-        assert error is not None
-        error.integration = rt.name
-        error.provider = provider.name
-        error.attempts = attempt
-        if retry_after is not None:
-            error.retry_after = retry_after
-        if reason == "budget":
-            msg = f"retry budget exhausted after: {error.message}"
-            raise BudgetExhausted(
-                msg, integration=rt.name, provider=provider.name, attempts=attempt
-            ) from error
-        if reason in ("deadline", "retry-after-too-long"):
-            deadline = rt.settings.deadline
-            msg = f"the {deadline:g}s deadline leaves no time to retry after: {error.message}"
-            raise DeadlineExceeded(
-                msg, integration=rt.name, provider=provider.name, attempts=attempt
-            ) from error
-        raise error
-
-    def _release(self, provider: ProviderRuntime, permit: Permit | None) -> None:
-        if permit is not None and provider.breaker is not None:
-            provider.breaker.release(permit)
-
-    def _drain(self, provider: ProviderRuntime, now: float, cause: str = "") -> None:
-        breaker = provider.breaker
-        if breaker is None:
-            return
-        transitions = breaker.drain_transitions()
-        if transitions and not self._quiet:
-            for transition in transitions:
-                self._sink.emit(
-                    BreakerChanged(
-                        at=now,
-                        integration=provider.target.integration,
-                        provider=provider.name,
-                        old=transition.old,
-                        new=transition.new,
-                        cause=cause or transition.cause,
-                    )
+        request: Request,
+        key: str | None,
+        state: CallState,
+        cause: str,
+    ) -> Response | None:
+        """The integration's fallback, unless the call may already have taken effect."""
+        spec = rt.spec.fallback
+        if state.maybe_effect and request.method not in IDEMPOTENT_METHODS:
+            return None  # a write that may have happened is never answered for the vendor
+        if not (cause in _FALLBACK_ON or cause.startswith("status-")):
+            return None
+        served: Response | None = None
+        reference = ""
+        if isinstance(spec, FallbackCached) and rt.cache is not None:
+            served = rt.cache.lookup(request, self._clock.now(), spec.max_age)
+        elif isinstance(spec, FallbackStatic):
+            served = static_response(spec.status, spec.body, spec.headers)
+        elif (
+            isinstance(spec, FallbackQueue)
+            and self.outbox is not None
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            if key is None:
+                key = uuid.uuid4().hex
+                request.headers.append((rt.idempotency_header or "Idempotency-Key", key))
+            reference = await self.outbox.enqueue(
+                rt.name, request, order_key=_order_key(spec, request), idempotency_key=key
+            )
+            body = {"queued": reference, "integration": rt.name, "reason": cause}
+            served = Response(
+                status=202,
+                headers=[("Content-Type", "application/json"), ("X-Seawall-Queued", reference)],
+                body=json.dumps(body).encode(),
+                provider="outbox",
+            )
+        if served is None:
+            return None
+        served.attempts = state.attempts
+        served.headers.append(("X-Seawall-Fallback", spec.type))
+        if self._emit is not None:
+            self._emit(
+                FallbackServed(
+                    at=self._clock.now(),
+                    integration=rt.name,
+                    kind=spec.type,
+                    cause=cause,
+                    reference=reference,
                 )
-
-    def _reject(
-        self, rt: IntegrationRuntime, provider: str | None, reason: str, now: float
-    ) -> None:
-        if not self._quiet:
-            self._sink.emit(Rejected(at=now, integration=rt.name, provider=provider, reason=reason))
+            )
+        return served
 
 
-def _header_map(response: Response) -> dict[str, str]:
-    return {k.lower(): v for k, v in response.headers}
+def _order_key(spec: FallbackQueue, request: Request) -> str:
+    """The order key from the JSON body at ``spec.key``; the integration-wide queue otherwise."""
+    if spec.key is None:
+        return ""
+    try:
+        from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
+
+        document = json.loads(request.body)
+        matches = parse(spec.key).find(document)
+    except Exception:  # noqa: BLE001 - a body that is not JSON simply has no key
+        return ""
+    return str(matches[0].value) if matches else ""

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import base64
+import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import seawall.config as cfg
+from seawall.engine._adapter import Adapter, load_adapter
 from seawall.engine._bulkhead import AsyncBulkhead
+from seawall.engine._fallback import ResponseCache
 from seawall.engine._messages import ProviderTarget
 from seawall.engine._settings import PolicySettings, policy_settings
 from seawall.policies import CircuitBreaker, RetryBudget, TokenBucket
+from seawall.routing import (
+    HealthBoard,
+    MaintenanceCalendar,
+    OutlierSettings,
+    RoutingStrategy,
+    Window,
+    build_strategy,
+)
 
 __all__ = ["IntegrationRuntime", "ProviderRuntime", "build_runtime"]
 
@@ -22,6 +34,7 @@ class ProviderRuntime:
     role: str
     breaker: CircuitBreaker | None
     bucket: TokenBucket | None
+    adapter: Adapter | None = None
 
     @property
     def name(self) -> str:
@@ -38,8 +51,15 @@ class IntegrationRuntime:
     bulkhead: AsyncBulkhead
     idempotency_header: str | None
     generate_idempotency: bool
+    strategy: RoutingStrategy
+    board: HealthBoard
+    calendar: MaintenanceCalendar
+    cache: ResponseCache | None
     inflight: int = 0
     by_name: dict[str, ProviderRuntime] = field(default_factory=dict)
+    #: providers out for maintenance at the last look, to report changes once
+    down: frozenset[str] = frozenset()
+    failovers: int = 0
 
 
 def _auth(
@@ -67,7 +87,27 @@ def _ordered(providers: tuple[cfg.Provider, ...]) -> list[cfg.Provider]:
     ]
 
 
-def build_runtime(name: str, spec: cfg.Integration, policy: cfg.Policy) -> IntegrationRuntime:
+def _outlier(spec: cfg.OutlierDetection) -> OutlierSettings:
+    return OutlierSettings(
+        consecutive_failures=spec.consecutive_failures,
+        failure_rate=spec.failure_rate,
+        min_calls=spec.min_calls,
+        interval=spec.interval,
+        base_ejection=spec.base_ejection,
+        max_ejection=max(spec.max_ejection, spec.base_ejection),
+        max_ejected_fraction=spec.max_ejected,
+        healthy_for=spec.healthy_for,
+    )
+
+
+def build_runtime(
+    name: str,
+    spec: cfg.Integration,
+    policy: cfg.Policy,
+    *,
+    rng: random.Random,
+    adapter_root: Path | None = None,
+) -> IntegrationRuntime:
     settings = policy_settings(policy)
     providers: list[ProviderRuntime] = []
     for provider in _ordered(spec.providers):
@@ -84,9 +124,16 @@ def build_runtime(name: str, spec: cfg.Integration, policy: cfg.Policy) -> Integ
                 role=provider.role,
                 breaker=(CircuitBreaker(settings=settings.breaker) if settings.breaker else None),
                 bucket=TokenBucket(settings=settings.rate_limit) if settings.rate_limit else None,
+                adapter=(
+                    load_adapter(provider.adapter, search=adapter_root)
+                    if provider.adapter
+                    else None
+                ),
             )
         )
     idem = spec.idempotency
+    ordered = _ordered(spec.providers)
+    names = [p.name for p in ordered]
     runtime = IntegrationRuntime(
         name=name,
         spec=spec,
@@ -96,6 +143,25 @@ def build_runtime(name: str, spec: cfg.Integration, policy: cfg.Policy) -> Integ
         bulkhead=AsyncBulkhead(settings.bulkhead),
         idempotency_header=idem.header if idem else None,
         generate_idempotency=bool(idem and idem.generate),
+        strategy=build_strategy(spec.routing, [(p.name, p.weight) for p in ordered], rng=rng),
+        board=HealthBoard(
+            names,
+            settings=_outlier(spec.outlier_detection),
+            probed=[p.name for p in ordered if p.health is not None],
+        ),
+        calendar=MaintenanceCalendar(
+            [
+                Window(
+                    provider=w.provider,
+                    cron=w.cron,
+                    duration=w.duration,
+                    drain_before=w.drain_before,
+                    timezone=w.timezone,
+                )
+                for w in spec.maintenance
+            ]
+        ),
+        cache=ResponseCache() if isinstance(spec.fallback, cfg.FallbackCached) else None,
     )
     runtime.by_name = {p.name: p for p in providers}
     return runtime

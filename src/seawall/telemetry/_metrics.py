@@ -22,12 +22,18 @@ from seawall._events import (
     BreakerChanged,
     CallFinished,
     Event,
+    FailedOver,
+    FallbackServed,
+    MaintenanceChanged,
+    ProbeFinished,
+    ProviderHealthChanged,
     Rejected,
     RetryScheduled,
 )
 from seawall._states import BreakerState
 from seawall.config import Config
 from seawall.telemetry._callbacks import GaugeCallback, LabelValues, ReadGauge
+from seawall.telemetry._routing import RoutingMetrics
 
 __all__ = ["DURATION_BUCKETS", "Metrics"]
 
@@ -127,6 +133,7 @@ class Metrics:
         "_transitions",
         "_warned",
         "registry",
+        "routing",
     )
 
     def __init__(
@@ -211,6 +218,7 @@ class Metrics:
             ["version"],
             registry=reg,
         ).labels(version if version is not None else _installed_version()).set(1)
+        self.routing = RoutingMetrics(reg)
         self._callbacks: dict[str, GaugeCallback] = {}
         self._warned = False
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -219,6 +227,11 @@ class Metrics:
             RetryScheduled: self._retry_scheduled,
             BreakerChanged: self._breaker_changed,
             Rejected: self._rejected,
+            FailedOver: self.routing.failed_over,
+            ProbeFinished: self.routing.probe_finished,
+            ProviderHealthChanged: self.routing.health_changed,
+            MaintenanceChanged: self.routing.maintenance_changed,
+            FallbackServed: self.routing.fallback_served,
         }
 
     # -- the sink ------------------------------------------------------------

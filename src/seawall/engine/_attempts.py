@@ -1,0 +1,382 @@
+"""The attempts of one call: pick a provider, shape, send, classify, decide.
+
+Providers are tried in the routing strategy's order -- healthy and not in
+maintenance first -- each behind its breaker and rate limit. A retryable
+failure moves the next attempt to the next provider in that order, within the
+same deadline, when the call is safe to repeat (idempotent method or
+idempotency key): that is failover.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from seawall._errors import (
+    BudgetExhausted,
+    CircuitOpen,
+    DeadlineExceeded,
+    NoProvider,
+    RateLimited,
+    SeawallError,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from seawall._events import (
+    AttemptFinished,
+    BreakerChanged,
+    Event,
+    FailedOver,
+    ProviderHealthChanged,
+    Rejected,
+    RetryScheduled,
+)
+from seawall._types import Clock
+from seawall.engine._fallback import NOT_PROCESSED
+from seawall.engine._messages import Request, Response, Upstream
+from seawall.engine._runtime import IntegrationRuntime, ProviderRuntime
+from seawall.policies import (
+    GiveUp,
+    Outcome,
+    Permit,
+    classify_status,
+    counts_against_breaker,
+    decide_retry,
+    parse_retry_after,
+)
+
+__all__ = ["CallState", "Emit", "run_attempts"]
+
+Emit = Callable[[Event], None]
+
+
+@dataclass(slots=True)
+class CallState:
+    """What the attempts of one call did, for the caller and for fallbacks."""
+
+    attempts: int = 0
+    provider: str | None = None
+    #: a request reached a vendor and its fate is unknown (it may have taken effect)
+    maybe_effect: bool = False
+
+
+def drain_breaker(
+    provider: ProviderRuntime, now: float, emit: Emit | None, cause: str = ""
+) -> None:
+    breaker = provider.breaker
+    if breaker is None:
+        return
+    transitions = breaker.drain_transitions()
+    if transitions and emit is not None:
+        for transition in transitions:
+            emit(
+                BreakerChanged(
+                    at=now,
+                    integration=provider.target.integration,
+                    provider=provider.name,
+                    old=transition.old,
+                    new=transition.new,
+                    cause=cause or transition.cause,
+                )
+            )
+
+
+def drain_health(rt: IntegrationRuntime, now: float, emit: Emit | None) -> None:
+    transitions = rt.board.drain_transitions()
+    if transitions and emit is not None:
+        for t in transitions:
+            emit(
+                ProviderHealthChanged(
+                    at=now,
+                    integration=rt.name,
+                    provider=t.name,
+                    old=t.old.value,
+                    new=t.new.value,
+                    reason=t.reason,
+                )
+            )
+
+
+def _release(provider: ProviderRuntime, permit: Permit | None) -> None:
+    if permit is not None and provider.breaker is not None:
+        provider.breaker.release(permit)
+
+
+def _candidates(rt: IntegrationRuntime, now: float, wall: float) -> list[ProviderRuntime]:
+    """Providers to try, best first: healthy and not in maintenance, else all (panic mode)."""
+    down = rt.calendar.unavailable(wall) if rt.spec.maintenance or rt.down else frozenset()
+    available = rt.board.available(now) - down
+    order = rt.strategy.order(available, now)
+    preferred = [rt.by_name[name] for name in order if name in available]
+    return preferred or [rt.by_name[name] for name in order]
+
+
+async def run_attempts(
+    rt: IntegrationRuntime,
+    request: Request,
+    key: str | None,
+    deadline_at: float,
+    state: CallState,
+    *,
+    upstream: Upstream,
+    clock: Clock,
+    wall: Callable[[], float],
+    rng: random.Random,
+    emit: Emit | None,
+) -> Response:
+    settings = rt.settings
+    candidates = _candidates(rt, clock.now(), wall())
+    index = 0
+    previous: ProviderRuntime | None = None
+    cause = ""
+    while True:
+        now = clock.now()
+        provider, permit, index = _admit(
+            rt, candidates, index=index, now=now, state=state, emit=emit
+        )
+        if previous is not None and provider is not previous:
+            rt.failovers += 1
+            if emit is not None:
+                emit(
+                    FailedOver(
+                        at=now,
+                        integration=rt.name,
+                        source=previous.name,
+                        target=provider.name,
+                        cause=cause,
+                    )
+                )
+        if provider.bucket is not None:
+            wait = provider.bucket.reserve(now, max_wait=deadline_at - now)
+            if wait is None:
+                _release(provider, permit)
+                if emit is not None:
+                    emit(
+                        Rejected(
+                            at=now,
+                            integration=rt.name,
+                            provider=provider.name,
+                            reason="rate-limited",
+                        )
+                    )
+                msg = "the rate limit cannot admit the call before its deadline"
+                raise RateLimited(
+                    msg,
+                    integration=rt.name,
+                    provider=provider.name,
+                    attempts=state.attempts,
+                    retry_after=1.0 / provider.bucket.settings.rate,
+                )
+            if wait > 0:
+                await asyncio.sleep(wait)
+                now = clock.now()
+        remaining = deadline_at - now
+        if remaining <= 0:
+            _release(provider, permit)
+            msg = f"the {settings.deadline:g}s deadline ran out"
+            raise DeadlineExceeded(
+                msg, integration=rt.name, provider=provider.name, attempts=state.attempts
+            )
+        try:
+            outbound = provider.adapter.to_provider(request) if provider.adapter else request
+        except ValueError as exc:
+            # This provider's dialect cannot express the call: try the next one.
+            _release(provider, permit)
+            candidates = [c for c in candidates if c is not provider]
+            if not candidates:
+                msg = f"no provider can take this call: {exc}"
+                raise NoProvider(
+                    msg, integration=rt.name, provider=provider.name, attempts=state.attempts
+                ) from exc
+            index = 0
+            continue
+        timeout = settings.timeout if settings.timeout < remaining else remaining
+        state.attempts += 1
+        state.provider = provider.name
+        response: Response | None = None
+        error: UpstreamError | None = None
+        rt.strategy.start(provider.name)
+        try:
+            async with asyncio.timeout(timeout):
+                response = await upstream.send(provider.target, outbound, timeout=timeout)
+            result = classify_status(settings.classification, response.status)
+        except TimeoutError:
+            error = UpstreamTimeout(f"no answer within {timeout:.3g}s", provider=provider.name)
+            result = Outcome.TIMEOUT
+        except UpstreamTimeout as exc:
+            error = exc
+            result = Outcome.TIMEOUT
+        except UpstreamConnectError as exc:
+            error = exc
+            result = Outcome.CONNECT_ERROR
+        except SeawallError as exc:  # the egress guard refused the address
+            rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
+            _release(provider, permit)
+            exc.integration, exc.provider, exc.attempts = rt.name, provider.name, state.attempts
+            raise
+        except BaseException:
+            rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
+            _release(provider, permit)
+            raise
+        finished = clock.now()
+        duration = finished - now
+        vendor_fault = counts_against_breaker(result)
+        rt.strategy.finish(provider.name, duration, finished, ok=not vendor_fault)
+        if result is not Outcome.THROTTLED:
+            rt.board.record(provider.name, ok=not vendor_fault, now=finished)
+            drain_health(rt, finished, emit)
+        if permit is not None and provider.breaker is not None:
+            if result is Outcome.THROTTLED:
+                provider.breaker.release(permit)
+            else:
+                provider.breaker.record(permit, finished, failure=vendor_fault, duration=duration)
+            drain_breaker(provider, finished, emit)
+        status = response.status if response is not None else None
+        if error is not None:
+            state.maybe_effect = state.maybe_effect or not (
+                isinstance(error, UpstreamConnectError) and not error.sent
+            )
+        elif status is not None and status >= 500 and status not in NOT_PROCESSED:
+            state.maybe_effect = True
+        if emit is not None:
+            emit(
+                AttemptFinished(
+                    at=finished,
+                    integration=rt.name,
+                    provider=provider.name,
+                    attempt=state.attempts,
+                    outcome=result.value,
+                    status=status,
+                    duration=duration,
+                )
+            )
+        if response is not None and provider.adapter is not None:
+            response = provider.adapter.from_provider(response, request)
+        if response is not None and (
+            result is Outcome.SUCCESS
+            or (result is Outcome.FINAL and response.status not in settings.retry.on)
+        ):
+            response.provider = provider.name
+            return response
+        retry_after: float | None = None
+        if response is not None:
+            retry_after = parse_retry_after(
+                {k.lower(): v for k, v in response.headers}, wall_now=wall()
+            )
+        safe = key is not None or (isinstance(error, UpstreamConnectError) and not error.sent)
+        if retry_after is not None and retry_after > settings.max_retry_after:
+            decision: object = GiveUp("retry-after-too-long")
+        else:
+            decision = decide_retry(
+                settings.retry,
+                attempt=state.attempts,
+                outcome=result,
+                status=status,
+                method=request.method,
+                has_idempotency_key=safe,
+                retry_after=retry_after,
+                deadline_remaining=deadline_at - finished,
+                budget_ok=True,
+                rng=rng,
+            )
+            if not isinstance(decision, GiveUp) and not rt.budget.try_withdraw(finished):
+                decision = GiveUp("budget")
+        if isinstance(decision, GiveUp):
+            return _give_up(
+                rt,
+                provider,
+                state=state,
+                response=response,
+                error=error,
+                reason=decision.reason,
+                retry_after=retry_after,
+            )
+        delay: float = decision.delay  # type: ignore[attr-defined]
+        if emit is not None:
+            emit(
+                RetryScheduled(
+                    at=finished,
+                    integration=rt.name,
+                    provider=provider.name,
+                    attempt=state.attempts,
+                    delay=delay,
+                    cause=result.value,
+                )
+            )
+        if delay > 0:
+            await asyncio.sleep(delay)
+        previous = provider
+        cause = result.value
+        index = (candidates.index(provider) + 1) % len(candidates)
+
+
+def _admit(
+    rt: IntegrationRuntime,
+    candidates: list[ProviderRuntime],
+    *,
+    index: int,
+    now: float,
+    state: CallState,
+    emit: Emit | None,
+) -> tuple[ProviderRuntime, Permit | None, int]:
+    """The first candidate from ``index`` on (wrapping) whose breaker admits the call."""
+    soonest: float | None = None
+    count = len(candidates)
+    for offset in range(count):
+        position = (index + offset) % count
+        provider = candidates[position]
+        breaker = provider.breaker
+        if breaker is None:
+            return provider, None, position
+        decision = breaker.acquire(now)
+        drain_breaker(provider, now, emit)
+        if isinstance(decision, Permit):
+            return provider, decision, position
+        if decision.retry_after is not None:
+            soonest = (
+                decision.retry_after if soonest is None else min(soonest, decision.retry_after)
+            )
+    single = candidates[0].name if count == 1 else None
+    if emit is not None:
+        emit(Rejected(at=now, integration=rt.name, provider=single, reason="circuit-open"))
+    msg = "every provider's circuit breaker is open"
+    raise CircuitOpen(
+        msg, integration=rt.name, provider=single, attempts=state.attempts, retry_after=soonest
+    )
+
+
+def _give_up(
+    rt: IntegrationRuntime,
+    provider: ProviderRuntime,
+    *,
+    state: CallState,
+    response: Response | None,
+    error: UpstreamError | None,
+    reason: str,
+    retry_after: float | None,
+) -> Response:
+    """No more attempts: the vendor's last answer stands, or its failure is raised."""
+    if response is not None:
+        response.provider = provider.name
+        return response
+    assert error is not None
+    error.integration = rt.name
+    error.provider = provider.name
+    error.attempts = state.attempts
+    if retry_after is not None:
+        error.retry_after = retry_after
+    if reason == "budget":
+        msg = f"retry budget exhausted after: {error.message}"
+        raise BudgetExhausted(
+            msg, integration=rt.name, provider=provider.name, attempts=state.attempts
+        ) from error
+    if reason in ("deadline", "retry-after-too-long"):
+        deadline = rt.settings.deadline
+        msg = f"the {deadline:g}s deadline leaves no time to retry after: {error.message}"
+        raise DeadlineExceeded(
+            msg, integration=rt.name, provider=provider.name, attempts=state.attempts
+        ) from error
+    raise error
