@@ -236,3 +236,37 @@ async def test_maintenance_window_moves_traffic_before_it_opens_and_back_after()
         }
         phases = [e.phase for e in sink.of(MaintenanceChanged)]
         assert phases == ["draining", "closed"]
+
+
+async def test_in_process_transport_queues_and_delivers_later(tmp_path: Path) -> None:
+    """seawall.Transport accepts a write with 202 while the vendor is down and delivers it after."""
+    async with await serve_simulator("email") as sendgrid:
+        control = SimulatorControl(sendgrid.url)
+        outage = await control.add_fault(kind="error", rate=1.0, statuses=[503])
+        config = make_config(
+            f"""
+            version: 1
+            store: sqlite:///{tmp_path}/state.db
+            {LOOPBACK}
+            integrations:
+              email:
+                providers: [{{name: sendgrid, base_url: "{sendgrid.url}"}}]
+                fallback: {{type: queue, max_age: 1h}}
+                policy: {{retry: {{attempts: 1}}, circuit_breaker: {{enabled: false}}}}
+            """
+        )
+        message = {
+            "personalizations": [{"to": [{"email": "ana@example.com"}]}],
+            "from": {"email": "shop@example.com"},
+            "subject": "Your order",
+            "content": [{"type": "text/plain", "value": "shipped"}],
+        }
+        async with httpx.AsyncClient(transport=seawall.Transport("email", config=config)) as client:
+            accepted = await client.post("http://email/v3/mail/send", json=message)
+            assert accepted.status_code == 202
+            assert accepted.headers["X-Seawall-Queued"]
+            await control.remove_fault(outage)
+            async with asyncio.timeout(20):
+                while sendgrid.state.message_count < 1:  # type: ignore[attr-defined]
+                    await asyncio.sleep(0.05)
+        assert sendgrid.state.message_count == 1  # type: ignore[attr-defined]

@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 import httpx
 
 from seawall._events import EventSink
-from seawall.config import Config, load_config
+from seawall.config import Config, FallbackQueue, load_config
+from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine, Request, Response, Upstream
 from seawall.security import EgressPolicy
+from seawall.store import Store
 from seawall.transports._aiohttp import AiohttpUpstream
 from seawall.transports._httpx import HttpxUpstream
 
@@ -105,19 +107,40 @@ class Transport(httpx.AsyncBaseTransport):
         engine.integration(integration)  # fail fast on an unknown name
         self._engine = engine
         self._integration = integration
+        # An integration that queues writes needs the durable outbox and its worker
+        # in this process too; they start with the first call.
+        self._needs_outbox = self._owns_engine and isinstance(
+            engine.integration(integration).spec.fallback, FallbackQueue
+        )
+        self._store: Store | None = None
+        self._worker: OutboxWorker | None = None
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
+    async def _start_outbox(self) -> None:
+        self._needs_outbox = False
+        self._store = await Store.open(self._engine.config.store)
+        signal = StoreOutbox(self._store.outbox)
+        self._engine.outbox = signal
+        self._worker = OutboxWorker(lambda: self._engine, self._store.outbox, signal)
+        self._worker.start()
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._needs_outbox:
+            await self._start_outbox()
         body = await request.aread()
         result = await self._engine.call(self._integration, _request(request, body))
         return _response(result, request)
 
     async def aclose(self) -> None:
+        if self._worker is not None:
+            await self._worker.stop()
         if self._owns_engine:
             await self._engine.aclose()
+        if self._store is not None:
+            await self._store.close()
 
 
 class SyncTransport(httpx.BaseTransport):
