@@ -15,14 +15,17 @@ from __future__ import annotations
 from seawall.store._database import redact_url
 from seawall.store._event_log import EventLog, EventRecord
 from seawall.store._outbox import Outbox, OutboxMessage, OutboxState
+from seawall.store._rollup_row import LATENCY_BOUNDS, RollupRow
 from seawall.store._store import Store
 
 __all__ = [
+    "LATENCY_BOUNDS",
     "EventLog",
     "EventRecord",
     "Outbox",
     "OutboxMessage",
     "OutboxState",
+    "RollupRow",
     "Store",
     "redact_url",
 ]
