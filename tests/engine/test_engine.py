@@ -407,3 +407,29 @@ async def test_auth_is_injected_and_caller_credentials_replaced() -> None:
     engine, _ = make_engine(yaml, handler)
     await engine.call("api", Request("GET", "/x", headers=[("authorization", "Bearer caller")]))
     assert seen == ["Bearer sk_live"]
+
+
+async def test_classification_overrides_per_integration() -> None:
+    """An integration can call a 503 final (not retried, not a fault) or a 404 a vendor failure."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(503 if request.url.path == "/busy" else 404)
+
+    extra = (
+        "    policy:\n"
+        "      classify: {final: [503], failure: [404]}\n"
+        "      circuit_breaker: {min_calls: 2, window: {type: count, size: 2}}\n"
+    )
+    engine, sink = make_engine(cfg(extra=extra), handler)
+    answer = await engine.call("pay", Request("GET", "/busy"))
+    assert answer.status == 503
+    assert calls == ["/busy"], "a final 503 is not retried"
+    assert sink.of(AttemptFinished)[0].outcome == "final"
+    for _ in range(2):
+        await engine.call("pay", Request("GET", "/missing"))
+    assert {e.outcome for e in sink.of(AttemptFinished)[1:]} == {"failure"}
+    assert engine.breaker_state("pay", "first") is BreakerState.OPEN, (
+        "404s counted against the vendor"
+    )

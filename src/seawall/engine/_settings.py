@@ -85,6 +85,9 @@ def policy_settings(policy: cfg.Policy) -> PolicySettings:
     retry = policy.retry
     breaker = policy.circuit_breaker
     slow = breaker.slow_call
+    # A status the integration calls a final answer or a success is not retried,
+    # even when the (default) retry.on list names it.
+    answered = _statuses(policy.classify.final) | _statuses(policy.classify.success)
     return PolicySettings(
         timeout=policy.timeout,
         deadline=policy.deadline,
@@ -96,7 +99,7 @@ def policy_settings(policy: cfg.Policy) -> PolicySettings:
                 multiplier=retry.backoff.multiplier,
                 jitter=retry.backoff.jitter,
             ),
-            on=_retry_on(retry.on),
+            on=_retry_on(retry.on) - answered,
             respect_retry_after=retry.respect_retry_after,
             budget=RetryBudgetSettings(
                 ratio=retry.budget.ratio,
