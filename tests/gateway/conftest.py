@@ -116,6 +116,18 @@ async def echo(request: web.Request) -> web.StreamResponse:
     delay = float(request.query.get("delay", "0"))
     if delay:
         await asyncio.sleep(delay)
+    if "size" in request.query:
+        size = int(request.query["size"])
+        streamed = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        await streamed.prepare(request)
+        block = bytes(range(256)) * 256
+        sent = 0
+        while sent < size:
+            piece = block[: min(len(block), size - sent)]
+            await streamed.write(piece)
+            sent += len(piece)
+        await streamed.write_eof()
+        return streamed
     body = await request.read()
     payload = {
         "method": request.method,

@@ -107,6 +107,26 @@ async def test_forwarding_headers_auth_and_problems(tmp_path: Path) -> None:
             assert fine.status_code == 200
 
 
+async def test_large_bodies_stream_through(tmp_path: Path) -> None:
+    """A body of unknown length is relayed as it arrives, intact, to the gateway's caller."""
+    async with echo_server() as upstream:
+        path = write_config(tmp_path, gateway_config(upstream))
+        async with (
+            run_gateway(path) as gw,
+            httpx.AsyncClient(base_url=gw.url, timeout=30) as client,
+        ):
+            response = await client.get("/echo/download?size=3000000")
+            assert response.status_code == 200
+            assert response.headers["X-Seawall-Provider"] == "local"
+            assert len(response.content) == 3_000_000
+            block = bytes(range(256)) * 256
+            assert response.content[: len(block)] == block
+            assert (
+                response.content[-10:]
+                == block[(3_000_000 % len(block)) - 10 : 3_000_000 % len(block)]
+            )
+
+
 async def test_egress_guard_refuses_loopback_without_allow(tmp_path: Path) -> None:
     """A provider on 127.0.0.1 is refused unless gateway.egress.allow admits it."""
     async with echo_server() as upstream:

@@ -30,13 +30,13 @@ def payment_config(url: str, *, extra_policy: str = "") -> seawall.Config:
               - {{name: stripe, base_url: "{url}", auth: {{type: bearer, token: sk_test_x}}}}
             idempotency: {{generate: true}}
             policy:
-              timeout: 150ms
-              deadline: 4s
+              timeout: 300ms
+              deadline: 6s
               retry:
                 attempts: 8
                 backoff: {{initial: 50ms, max: 500ms}}
                 on: [connect-error, timeout, 409, 429, 502, 503, 504]
-                budget: {{ratio: 100%, min_per_second: 50}}
+                budget: {{ratio: 100%, min_per_second: 200}}
               circuit_breaker: {{enabled: false}}
         {extra_policy}
         """
@@ -62,7 +62,7 @@ async def test_renewals_under_commit_then_fail_and_timeouts_never_double_charge(
             renew = "/v1/subscriptions/*/renew"
             await control.add_fault(kind="commit_then_fail", path=renew, probability=0.15, seed=7)
             await control.add_fault(
-                kind="latency", path=renew, ms=400, phase="processing", probability=0.15, seed=11
+                kind="latency", path=renew, ms=700, phase="processing", probability=0.15, seed=11
             )
             limit = asyncio.Semaphore(64)
             outcomes: Counter[str] = Counter()
@@ -87,12 +87,13 @@ async def test_renewals_under_commit_then_fail_and_timeouts_never_double_charge(
     assert None not in keys, "every renewal carries a generated idempotency key"
     assert max(keys.values()) == 1, "one renewal call charged twice"
     assert sum(outcomes.values()) == 2000
-    assert set(outcomes) <= {
-        "ok",
+    clear_errors = {
         "error:deadline-exceeded",
         "error:upstream-timeout",
         "error:upstream-connect-error",
+        "error:retry-budget-exhausted",
     }
+    assert set(outcomes) <= {"ok", *clear_errors}, outcomes
     assert len(set(charge_ids)) == outcomes["ok"], "each success names its own charge"
     ledger_ids = {charge.id for charge in renewal_charges}
     assert set(charge_ids) <= ledger_ids
@@ -100,7 +101,7 @@ async def test_renewals_under_commit_then_fail_and_timeouts_never_double_charge(
     assert outcomes["ok"] <= len(renewal_charges) <= 2000
     assert faults["commit_then_fail"] > 200
     assert faults["latency"] > 200
-    assert outcomes["ok"] >= 1900
+    assert outcomes["ok"] >= 1900, outcomes
 
 
 async def test_without_idempotency_key_commit_then_fail_is_not_retried() -> None:
@@ -208,3 +209,27 @@ async def test_sync_transport_against_simulator() -> None:
         result = await asyncio.to_thread(run)
         assert result["status"] in (200, 404)
         assert result["attempts"] == "1" or result["attempts"] == "2"
+
+
+async def test_transport_streams_large_bodies() -> None:
+    """seawall.Transport relays a large body chunk by chunk to httpx's streaming API."""
+    from tests.gateway.conftest import echo_server
+
+    async with echo_server() as upstream:
+        config = make_config(
+            f"""
+            version: 1
+            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
+            integrations:
+              files:
+                providers: [{{name: store, base_url: "{upstream}"}}]
+            """
+        )
+        async with httpx.AsyncClient(transport=seawall.Transport("files", config=config)) as client:
+            async with client.stream("GET", "http://files/blob?size=2000000") as response:
+                assert response.status_code == 200
+                sizes = [len(chunk) async for chunk in response.aiter_raw()]
+            assert sum(sizes) == 2_000_000
+            assert len(sizes) > 1, "the body arrived in pieces, not as one buffer"
+            small = await client.get("http://files/x")
+            assert small.status_code == 200

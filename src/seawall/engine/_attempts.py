@@ -254,6 +254,7 @@ async def run_attempts(
                 )
             )
         if response is not None and provider.adapter is not None:
+            await response.read_all()  # an adapter translates whole bodies
             response = provider.adapter.from_provider(response, request)
         if response is not None and (
             result is Outcome.SUCCESS
@@ -263,6 +264,7 @@ async def run_attempts(
             return response
         retry_after: float | None = None
         if response is not None:
+            await response.discard()  # this answer will not be returned: free its connection
             retry_after = parse_retry_after(
                 {k.lower(): v for k, v in response.headers}, wall_now=wall()
             )

@@ -277,11 +277,12 @@ class Engine:
                 outcome, status = f"fallback-{exc.reason}", served.status
                 return served
             result = classify_status(settings.classification, response.status)
-            if result is Outcome.SUCCESS and rt.cache is not None:
+            if result is Outcome.SUCCESS and rt.cache is not None and response.stream is None:
                 rt.cache.store(request, response, clock.now())
             elif fallback and result in (Outcome.FAILURE, Outcome.THROTTLED):
                 served = await self._fallback(rt, request, key, state, f"status-{response.status}")
                 if served is not None:
+                    await response.discard()
                     outcome, status = f"fallback-status-{response.status}", served.status
                     return served
             response.attempts = state.attempts

@@ -6,10 +6,11 @@ translate to and from them at their edges, and an :class:`Upstream` sends them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["ProviderTarget", "Request", "Response", "Upstream"]
+__all__ = ["BodyStream", "ProviderTarget", "Request", "Response", "Upstream"]
 
 Headers = list[tuple[str, str]]
 
@@ -37,6 +38,14 @@ class Request:
         return None
 
 
+class BodyStream(Protocol):
+    """A response body still arriving from the vendor; iterate it once, then close."""
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Response:
     """A vendor's answer, as the engine returns it.
@@ -53,6 +62,32 @@ class Response:
     stale: float | None = None
     #: the upstream library's own response object, handed back to a caller of the same library
     native: object | None = None
+    #: a large or open-ended body, streamed to the caller instead of held in memory
+    stream: BodyStream | None = None
+
+    async def read_all(self, limit: int = 64 * 1024 * 1024) -> bytes:
+        """Buffer a streamed body (for adapters and caches); a no-op when buffered."""
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            parts: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in stream.chunks():
+                    size += len(chunk)
+                    if size > limit:
+                        msg = f"response body larger than {limit} bytes"
+                        raise ValueError(msg)
+                    parts.append(chunk)
+            finally:
+                await stream.aclose()
+            self.body = b"".join(parts)
+        return self.body
+
+    async def discard(self) -> None:
+        """Drop a streamed body that will not be used, freeing its connection."""
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            await stream.aclose()
 
     def header(self, name: str) -> str | None:
         lower = name.lower()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from seawall._errors import SeawallError
-from seawall.engine import Engine, Request
+from seawall.engine import Engine, Request, Response
 from seawall.gateway._problems import error_response, problem_response
 from seawall.transports import HOP_BY_HOP
 
@@ -73,9 +73,36 @@ class GatewayHandler:
         out.append(("X-Seawall-Attempts", str(result.attempts)))
         if result.stale is not None:
             out.append(("X-Seawall-Stale", f"{result.stale:.0f}"))
+        if result.stream is not None:
+            return await self._relay(request, result, out)
         response = web.Response(status=result.status, body=result.body, headers=out)
         if self.draining:
             response.force_close()
+        return response
+
+    async def _relay(
+        self, request: web.BaseRequest, result: Response, headers: list[tuple[str, str]]
+    ) -> web.StreamResponse:
+        """Stream a large vendor body to the caller as it arrives, holding none of it."""
+        response = web.StreamResponse(status=result.status, headers=headers)
+        length = result.header("Content-Length")
+        if length is not None and length.isdigit():
+            response.content_length = int(length)
+        if self.draining:
+            response.force_close()
+        stream = result.stream
+        assert stream is not None
+        try:
+            await response.prepare(request)
+            async for chunk in stream.chunks():
+                await response.write(chunk)
+            await response.write_eof()
+        except (ConnectionError, SeawallError):
+            # The caller went away or the vendor broke off mid-body: the status is
+            # already sent, so the only honest signal left is a cut connection.
+            response.force_close()
+        finally:
+            await stream.aclose()
         return response
 
     async def _read_body(self, request: web.BaseRequest) -> bytes | None:

@@ -8,6 +8,7 @@ interface: an httpx user gets every policy and a faster wire.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import aiohttp
 from yarl import URL
@@ -17,7 +18,30 @@ from seawall.engine import ProviderTarget, Request, Response
 from seawall.security import EgressPolicy, GuardedResolver, check_url_host
 from seawall.transports._headers import outbound_headers, outbound_url
 
-__all__ = ["AiohttpUpstream"]
+__all__ = ["STREAM_ABOVE", "AiohttpUpstream"]
+
+#: bodies larger than this (or of unknown length) are streamed, not buffered
+STREAM_ABOVE = 256 * 1024
+
+
+class _Stream:
+    """An aiohttp response body being relayed chunk by chunk."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(64 * 1024):
+                yield chunk
+        except (aiohttp.ClientError, OSError) as exc:
+            msg = f"the vendor's response broke off: {type(exc).__name__}"
+            raise UpstreamConnectError(msg, sent=True) from exc
+
+    async def aclose(self) -> None:
+        self._response.release()
 
 
 class AiohttpUpstream:
@@ -72,16 +96,28 @@ class AiohttpUpstream:
             check_url_host(self._egress, url.raw_host or "")
             self._checked_hosts.add(target.base_url)  # the literal host never changes
         try:
-            async with session.request(
+            resp = await session.request(
                 request.method,
                 url,
                 headers=outbound_headers(request.headers, target),
                 data=request.body or None,
                 allow_redirects=False,  # a redirect to an unchecked host is never followed
-            ) as resp:
+                # a body that stops arriving is a timeout too, streamed or not
+                timeout=aiohttp.ClientTimeout(sock_read=timeout),
+            )
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers]
+            length = resp.content_length
+            if (
+                200 <= resp.status < 300
+                and (length is None or length > STREAM_ABOVE)
+                and request.method != "HEAD"
+            ):
+                return Response(status=resp.status, headers=headers, stream=_Stream(resp))
+            try:
                 body = await resp.read()
-                headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers]
-                return Response(status=resp.status, headers=headers, body=body)
+            finally:
+                resp.release()
+            return Response(status=resp.status, headers=headers, body=body)
         except aiohttp.ClientConnectorError as exc:
             msg = f"cannot connect to {target.base_url}: {exc.os_error.strerror or exc}"
             raise UpstreamConnectError(msg, sent=False, provider=target.name) from exc

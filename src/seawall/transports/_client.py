@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,7 +60,39 @@ def _request(request: httpx.Request, body: bytes) -> Request:
     )
 
 
+class _RelayStream(httpx.AsyncByteStream):
+    """A streamed vendor body relayed to the httpx caller as it arrives."""
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        stream = self._response.stream
+        if stream is None:
+            yield self._response.body
+            return
+        async for chunk in stream.chunks():
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._response.discard()
+
+
 def _response(response: Response, request: httpx.Request) -> httpx.Response:
+    if response.stream is not None:
+        headers = [
+            (k, v)
+            for k, v in response.headers
+            if k.lower() not in ("content-length", "transfer-encoding")
+        ]
+        headers.append(("X-Seawall-Provider", response.provider))
+        headers.append(("X-Seawall-Attempts", str(response.attempts)))
+        return httpx.Response(
+            status_code=response.status,
+            headers=headers,
+            stream=_RelayStream(response),
+            request=request,
+        )
     native = response.native
     if isinstance(native, httpx.Response) and response.stale is None:
         native.headers["X-Seawall-Provider"] = response.provider
