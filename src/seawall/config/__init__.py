@@ -22,7 +22,14 @@ from seawall.config._integration import (
 )
 from seawall.config._loader import check_config, check_text, load_config
 from seawall.config._model import Admin, Config, Defaults, Egress, Gateway
-from seawall.config._operations import Alert, Notifications, Sla
+from seawall.config._operations import (
+    Alert,
+    AvailabilityObjective,
+    Credit,
+    LatencyObjective,
+    Notifications,
+    Sla,
+)
 from seawall.config._policy import (
     Backoff,
     Breaker,
@@ -50,11 +57,13 @@ __all__ = [
     "AuthBearer",
     "AuthHeader",
     "AuthQuery",
+    "AvailabilityObjective",
     "Backoff",
     "Breaker",
     "Bulkhead",
     "Classification",
     "Config",
+    "Credit",
     "Defaults",
     "Egress",
     "Fallback",
@@ -68,6 +77,7 @@ __all__ = [
     "HealthCheck",
     "Idempotency",
     "Integration",
+    "LatencyObjective",
     "MaintenanceWindow",
     "Notifications",
     "OutlierDetection",
