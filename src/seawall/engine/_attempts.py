@@ -34,6 +34,7 @@ from seawall._events import (
     Rejected,
     RetryScheduled,
 )
+from seawall._states import BreakerState
 from seawall._types import Clock
 from seawall.engine._fallback import NOT_PROCESSED
 from seawall.engine._messages import Request, Response, Upstream
@@ -49,6 +50,8 @@ from seawall.policies import (
 )
 
 __all__ = ["CallState", "Emit", "run_attempts"]
+
+_ADMITTING = frozenset({BreakerState.CLOSED, BreakerState.HALF_OPEN, BreakerState.DISABLED})
 
 Emit = Callable[[Event], None]
 
@@ -297,6 +300,11 @@ async def run_attempts(
                 retry_after=retry_after,
             )
         delay: float = decision.delay  # type: ignore[attr-defined]
+        index = (candidates.index(provider) + 1) % len(candidates)
+        if _ready(candidates[index], provider, finished):
+            # Backoff protects the provider that failed; a different, ready provider
+            # can take the retry at once, so failover costs one round trip.
+            delay = 0.0
         if emit is not None:
             emit(
                 RetryScheduled(
@@ -312,7 +320,14 @@ async def run_attempts(
             await asyncio.sleep(delay)
         previous = provider
         cause = result.value
-        index = (candidates.index(provider) + 1) % len(candidates)
+
+
+def _ready(candidate: ProviderRuntime, failed: ProviderRuntime, now: float) -> bool:
+    """Whether ``candidate`` is another provider whose breaker would admit a call now."""
+    if candidate is failed:
+        return False
+    breaker = candidate.breaker
+    return breaker is None or breaker.state(now) in _ADMITTING
 
 
 def _admit(
