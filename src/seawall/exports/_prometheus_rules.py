@@ -43,6 +43,7 @@ from typing import Any, Literal
 import yaml
 
 from seawall.config import Alert, Config, Sla, format_duration
+from seawall.store import LATENCY_BOUNDS
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -52,22 +53,9 @@ __all__ = [
     "slo_objectives",
 ]
 
-#: the bucket bounds of ``seawall_request_duration_seconds``; a copy of
-#: ``seawall.telemetry.DURATION_BUCKETS`` (a sibling layer), pinned by a test
-DURATION_BUCKETS: tuple[float, ...] = (
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.5,
-    5.0,
-    10.0,
-    30.0,
-)
+#: the bucket bounds of ``seawall_request_duration_seconds``: the store's rollup
+#: bounds, which include the thresholds SLAs usually name (800 ms, 2 s ...)
+DURATION_BUCKETS: tuple[float, ...] = LATENCY_BOUNDS
 
 _MINUTE = 60.0
 _HOUR = 3600.0

@@ -32,6 +32,7 @@ from seawall._events import (
 )
 from seawall._states import BreakerState
 from seawall.config import Config
+from seawall.store import LATENCY_BOUNDS
 from seawall.telemetry._callbacks import GaugeCallback, LabelValues, ReadGauge
 from seawall.telemetry._routing import RoutingMetrics
 
@@ -42,20 +43,7 @@ _log = logging.getLogger("seawall.telemetry")
 #: Whole-call durations of vendor APIs: a cached lookup answers in a few
 #: milliseconds, a payment in a few hundred, and the default 10 s deadline (or a
 #: raised one) ends the slowest; past 30 s only the count matters.
-DURATION_BUCKETS: tuple[float, ...] = (
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.5,
-    5.0,
-    10.0,
-    30.0,
-)
+DURATION_BUCKETS: tuple[float, ...] = LATENCY_BOUNDS
 
 _M = TypeVar("_M", Counter, Gauge, Histogram)
 
