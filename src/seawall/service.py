@@ -26,7 +26,7 @@ from seawall.gateway import GatewayHandler
 from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
 from seawall.store import Store
-from seawall.telemetry import Metrics
+from seawall.telemetry import Metrics, Recorder
 from seawall.transports import AiohttpUpstream
 from seawall.web import AdminContext, RecentCalls, TokenBook, build_admin_app
 
@@ -49,7 +49,10 @@ class Service:
         self._config = config if config is not None else load_config(self._path)
         self.metrics = Metrics()
         self.recent = RecentCalls()
-        self._sink: EventSink = FanOutSink([self.metrics, self.recent, *extra_sinks])
+        # Rollups and the timeline; it gathers from the first event and gets
+        # its store in start(), once the store is open.
+        self.recorder = Recorder()
+        self._sink: EventSink = FanOutSink([self.metrics, self.recent, self.recorder, *extra_sinks])
         self.store: Store | None = None
         self._outbox: StoreOutbox | None = None
         self.worker: OutboxWorker | None = None
@@ -80,6 +83,8 @@ class Service:
 
     async def start(self) -> None:
         self.store = await Store.open(self._config.store)
+        self.recorder.attach(self.store)
+        self.recorder.start()
         self._outbox = StoreOutbox(self.store.outbox)
         self._engine.outbox = self._outbox
         self.worker = OutboxWorker(lambda: self._engine, self.store.outbox, self._outbox)
@@ -102,6 +107,9 @@ class Service:
                 metrics=self.metrics.render,
                 reload=self.reload,
                 version=seawall.__version__,
+                store=lambda: self.store,
+                worker=lambda: self.worker,
+                probes=lambda: self.probes.results,
             )
         )
         self._admin_runner = web.AppRunner(admin_app, handle_signals=False, access_log=None)
@@ -144,6 +152,7 @@ class Service:
         config, findings = await asyncio.to_thread(check_config, self._path)
         if config is None or findings:
             self.metrics.record_reload(ok=False)
+            self.recorder.record_reload(ok=False)
             log.warning("reload refused: %d problem(s) in %s", len(findings), self._path)
             return findings or []
         old = self._engine
@@ -154,6 +163,7 @@ class Service:
         self._tokens = TokenBook(config.admin.tokens)
         self._gateway.max_body = config.gateway.max_body
         self.metrics.record_reload(ok=True)
+        self.recorder.record_reload(ok=True)
         task = asyncio.create_task(self._retire(old, config.gateway.drain_timeout))
         self._retired.add(task)
         task.add_done_callback(self._retired.discard)
@@ -181,6 +191,7 @@ class Service:
         for task in list(self._retired):
             await task
         await self._engine.aclose()
+        await self.recorder.stop()  # the last rollups and events, before the store closes
         if self.store is not None:
             await self.store.close()
         self._stopped.set()

@@ -26,6 +26,12 @@ _PROTECTED = {
     ("GET", re.compile(r"/api/v1/integrations")),
     ("GET", re.compile(r"/api/v1/integrations/[^/]+")),
     ("PUT", re.compile(r"/api/v1/integrations/[^/]+/providers/[^/]+/breaker")),
+    ("POST", re.compile(r"/api/v1/integrations/[^/]+/providers/[^/]+/maintenance")),
+    ("DELETE", re.compile(r"/api/v1/integrations/[^/]+/providers/[^/]+/maintenance")),
+    ("GET", re.compile(r"/api/v1/outbox")),
+    ("GET", re.compile(r"/api/v1/outbox/[^/]+")),
+    ("DELETE", re.compile(r"/api/v1/outbox/[^/]+")),
+    ("POST", re.compile(r"/api/v1/outbox/[^/]+/retry")),
     ("POST", re.compile(r"/api/v1/reload")),
 }
 _CONFORMANCE = (
@@ -146,4 +152,4 @@ async def test_schemathesis_without_token_gets_only_401(tmp_path: Path) -> None:
     ]
     assert not unprotected, statuses
     assert {status for _, _, status in statuses} == {401}, statuses
-    assert {method for method, _, _ in statuses} == {"GET", "PUT", "POST"}, statuses
+    assert {method for method, _, _ in statuses} == {"GET", "PUT", "POST", "DELETE"}, statuses

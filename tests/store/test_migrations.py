@@ -17,7 +17,14 @@ from seawall.store._database import alembic_config
 from seawall.store._schema import VERSION_TABLE, metadata
 from tests.store.conftest import T0, OpenStore
 
-TABLES = {"outbox", "events", VERSION_TABLE}
+TABLES = {
+    "outbox",
+    "events",
+    "rollups_minute",
+    "rollups_hour",
+    "maintenance_windows",
+    VERSION_TABLE,
+}
 
 
 def _tables(store: Store) -> set[str]:
@@ -30,7 +37,8 @@ async def test_migrations_ship_inside_the_package() -> None:
     assert (migrations / "env.py").is_file()
     assert (migrations / "script.py.mako").is_file()
     assert (migrations / "versions" / "v0001_outbox_and_events.py").is_file()
-    assert Store.head() == "0001"
+    assert (migrations / "versions" / "v0002_rollups.py").is_file()
+    assert Store.head() == "0002"
 
 
 async def test_migrating_twice_changes_nothing(url: str, open_store: OpenStore) -> None:

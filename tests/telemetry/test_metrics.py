@@ -109,9 +109,9 @@ def changed(old: BreakerState, new: BreakerState, provider: str = "stripe") -> B
 
 
 def test_public_names_are_pinned() -> None:
-    """seawall.telemetry exports exactly Metrics and its default buckets, sorted."""
+    """seawall.telemetry exports exactly Metrics, its default buckets and the Recorder, sorted."""
     assert seawall.telemetry.__all__ == sorted(seawall.telemetry.__all__)
-    assert seawall.telemetry.__all__ == ["DURATION_BUCKETS", "Metrics"]
+    assert seawall.telemetry.__all__ == ["DURATION_BUCKETS", "Metrics", "Recorder"]
 
 
 def test_requests_are_counted_by_integration_provider_and_outcome() -> None:

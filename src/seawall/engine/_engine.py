@@ -215,6 +215,10 @@ class Engine:
             if [p.name for p in previous.providers] == [p.name for p in runtime.providers]:
                 runtime.board = previous.board
                 runtime.cache = previous.cache or runtime.cache
+            if runtime.spec.maintenance == previous.spec.maintenance:
+                # manual windows started by an operator survive a reload
+                runtime.calendar = previous.calendar
+                runtime.down = previous.down
             for provider in runtime.providers:
                 before = previous.by_name.get(provider.name)
                 if before is not None and before.target == provider.target:

@@ -16,16 +16,19 @@ from seawall.store._database import redact_url
 from seawall.store._event_log import EventLog, EventRecord
 from seawall.store._outbox import Outbox, OutboxMessage, OutboxState
 from seawall.store._rollup_row import LATENCY_BOUNDS, RollupRow
+from seawall.store._rollups import MaintenanceWindow, Rollups
 from seawall.store._store import Store
 
 __all__ = [
     "LATENCY_BOUNDS",
     "EventLog",
     "EventRecord",
+    "MaintenanceWindow",
     "Outbox",
     "OutboxMessage",
     "OutboxState",
     "RollupRow",
+    "Rollups",
     "Store",
     "redact_url",
 ]

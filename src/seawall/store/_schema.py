@@ -13,7 +13,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["VERSION_TABLE", "events", "metadata", "outbox"]
+from seawall.store._rollup_row import LATENCY_BOUNDS
+
+__all__ = [
+    "LATENCY_COLUMNS",
+    "ROLLUP_COUNTS",
+    "ROLLUP_VALUES",
+    "VERSION_TABLE",
+    "events",
+    "maintenance_windows",
+    "metadata",
+    "outbox",
+    "rollups_hour",
+    "rollups_minute",
+]
 
 #: Alembic's bookkeeping table; named for seawall so that a PostgreSQL database
 #: shared with an application that runs its own Alembic does not clash.
@@ -89,4 +102,76 @@ events = sa.Table(
     sa.Column("data", JSONDocument, nullable=False),
     sa.Index(None, "at"),
     sa.Index(None, "integration", "at"),
+)
+
+#: The count columns of a rollup table, in :class:`~seawall.store.RollupRow` order.
+ROLLUP_COUNTS: tuple[str, ...] = (
+    "attempts",
+    "success",
+    "final",
+    "throttled",
+    "failure",
+    "timeout",
+    "connect_error",
+    "rejected",
+    "calls",
+    "retries",
+    "failovers",
+)
+#: One count column per latency bucket: ``lat_00`` (``<= LATENCY_BOUNDS[0]``) to
+#: ``lat_18`` (above the last bound).
+LATENCY_COLUMNS: tuple[str, ...] = tuple(f"lat_{i:02d}" for i in range(len(LATENCY_BOUNDS) + 1))
+#: Every column a rollup upsert adds into: the counts, ``latency_sum``, the buckets.
+ROLLUP_VALUES: tuple[str, ...] = (*ROLLUP_COUNTS, "latency_sum", *LATENCY_COLUMNS)
+
+
+def _rollup_table(name: str) -> sa.Table:
+    """A rollup table: one row per (integration, provider, bucket start).
+
+    The primary key serves ``WHERE integration = ? AND provider = ? AND start
+    BETWEEN ? AND ?``; on SQLite the table is ``WITHOUT ROWID``, i.e. stored in
+    primary-key order, so that range is one contiguous read with no lookups
+    (https://www.sqlite.org/withoutrowid.html). The index on ``start`` serves
+    whole-range scans (dashboards, downsampling, retention).
+    """
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("integration", sa.String(200), primary_key=True),
+        # "" for calls that never reached a provider (see Metrics.NO_PROVIDER)
+        sa.Column("provider", sa.String(200), primary_key=True),
+        # Unix seconds at the bucket's start, a multiple of the table's width
+        sa.Column("start", sa.BigInteger(), primary_key=True, autoincrement=False),
+        *(sa.Column(column, sa.BigInteger(), nullable=False) for column in ROLLUP_COUNTS),
+        sa.Column("latency_sum", sa.Double(), nullable=False),
+        *(sa.Column(column, sa.BigInteger(), nullable=False) for column in LATENCY_COLUMNS),
+        sa.Index(None, "start"),
+        sqlite_with_rowid=False,
+    )
+
+
+#: Per-minute rollups: the recent detail, deleted once older than the downsampling age.
+rollups_minute = _rollup_table("rollups_minute")
+#: Per-hour rollups: every count ever added, kept until retention removes it.
+rollups_hour = _rollup_table("rollups_hour")
+
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("integration", sa.String(200), nullable=False),
+    sa.Column("provider", sa.String(200), nullable=False),
+    sa.Column("start", sa.Double(), nullable=False),
+    # NULL while the window is open
+    sa.Column("end", sa.Double(), nullable=True),
+    # announced by the vendor: SLA maths excludes it from the measured time
+    sa.Column("planned", sa.Boolean(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Index(None, "integration", "provider", "start"),
+    sa.Index(None, "start"),
 )

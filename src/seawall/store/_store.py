@@ -2,7 +2,8 @@
 
 SQLite (a file, the default) for one process; PostgreSQL when several gateway
 replicas share state. ``await Store.open(url)`` connects and migrates; the
-repositories hang off it (``store.outbox``, ``store.events``).
+repositories hang off it (``store.outbox``, ``store.events``,
+``store.rollups``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from types import TracebackType
 from seawall.store._database import Database, head_revision
 from seawall.store._event_log import EventLog
 from seawall.store._outbox import Outbox
+from seawall.store._rollups import Rollups
 
 __all__ = ["Store"]
 
@@ -29,6 +31,7 @@ class Store:
         self._database = database
         self.outbox = Outbox(database)
         self.events = EventLog(database)
+        self.rollups = Rollups(database)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, busy_timeout: float = 5.0) -> Store:

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from seawall.store import OutboxState
+from seawall.web._operations import (
+    DURATION_PATTERN,
+    MAX_DURATION,
+    MAX_LIMIT,
+    MAX_REASON,
+    NAME_PATTERN,
+    UUID_PATTERN,
+)
+
 __all__ = ["openapi_document"]
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -20,8 +30,140 @@ _ERRORS = {
     "401": _problem("No or unknown bearer token"),
     "403": _problem("The token's role is too low"),
 }
+_STORE_DOWN = {"503": _problem("The store cannot be read or written")}
 
-_NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,62}$"}
+_NAME = {"type": "string", "pattern": f"^{NAME_PATTERN}$"}
+_NULL = {"type": "null"}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, _NULL]}
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _outbox_paths() -> dict[str, Any]:
+    message_param = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": "The message's id (a UUID)",
+        "schema": {"type": "string", "pattern": f"^{UUID_PATTERN}$"},
+    }
+    bad_id = {"400": _problem("The id is not a UUID")}
+    unknown = {"404": _problem("No such message")}
+    filters = [
+        {
+            "name": "state",
+            "in": "query",
+            "schema": {"type": "string", "enum": [s.value for s in OutboxState]},
+        },
+        {"name": "integration", "in": "query", "schema": _NAME},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
+        },
+    ]
+    listing = _object(
+        ["messages", "limit"],
+        messages={"type": "array", "items": _ref("OutboxMessage")},
+        limit={"type": "integer"},
+    )
+    return {
+        "/api/v1/outbox": {
+            "get": {
+                "operationId": "listOutbox",
+                "summary": "Queued writes, oldest first, without bodies or header values",
+                "parameters": filters,
+                "responses": {
+                    "200": _ok("Messages", listing),
+                    "400": _problem("A filter is invalid"),
+                    **_ERRORS,
+                    **_STORE_DOWN,
+                },
+            }
+        },
+        "/api/v1/outbox/{id}": {
+            "get": {
+                "operationId": "getOutboxMessage",
+                "summary": "One queued write, without its body or header values",
+                "parameters": [message_param],
+                "responses": {
+                    "200": _ok("The message", _ref("OutboxMessage")),
+                    **bad_id,
+                    **unknown,
+                    **_ERRORS,
+                    **_STORE_DOWN,
+                },
+            },
+            "delete": {
+                "operationId": "dropOutboxMessage",
+                "summary": "Delete a queued write in any state; it is never sent (operator)",
+                "parameters": [message_param],
+                "responses": {
+                    "204": {"description": "Dropped"},
+                    **bad_id,
+                    **unknown,
+                    **_ERRORS,
+                    **_STORE_DOWN,
+                },
+            },
+        },
+        "/api/v1/outbox/{id}/retry": {
+            "post": {
+                "operationId": "retryOutboxMessage",
+                "summary": "Send a dead message back to pending, due at once (operator)",
+                "parameters": [message_param],
+                "responses": {
+                    "200": _ok("The message, pending again", _ref("OutboxMessage")),
+                    **bad_id,
+                    **unknown,
+                    "409": _problem("The message is not dead"),
+                    **_ERRORS,
+                    **_STORE_DOWN,
+                },
+            }
+        },
+    }
+
+
+def _maintenance_path(integration_param: Any, provider_param: Any) -> dict[str, Any]:
+    result = _ok("The provider's maintenance now", _ref("MaintenanceResult"))
+    unknown = {"404": _problem("No such integration or provider")}
+    return {
+        "post": {
+            "operationId": "startMaintenance",
+            "summary": "Take a provider out of traffic now, for a while (operator)",
+            "parameters": [integration_param, provider_param],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("MaintenanceRequest")}},
+            },
+            "responses": {
+                "201": {**result, "description": "Started; the window now in effect"},
+                "400": _problem("The body is not a valid duration and reason"),
+                **unknown,
+                **_ERRORS,
+            },
+        },
+        "delete": {
+            "operationId": "stopMaintenance",
+            "summary": "End the provider's maintenance now, manual or scheduled (operator)",
+            "parameters": [integration_param, provider_param],
+            "responses": {"200": result, **unknown, **_ERRORS},
+        },
+    }
 
 
 def openapi_document(version: str) -> dict[str, Any]:
@@ -32,7 +174,10 @@ def openapi_document(version: str) -> dict[str, Any]:
         "info": {
             "title": "seawall admin API",
             "version": version,
-            "description": "Integrations, providers and breakers of a running seawall.",
+            "description": (
+                "Integrations, providers, breakers, maintenance windows and the durable "
+                "outbox of a running seawall."
+            ),
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -120,6 +265,10 @@ def openapi_document(version: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/integrations/{name}/providers/{provider}/maintenance": _maintenance_path(
+                integration_param, provider_param
+            ),
+            **_outbox_paths(),
             "/api/v1/reload": {
                 "post": {
                     "operationId": "reload",
@@ -149,34 +298,113 @@ def openapi_document(version: str) -> dict[str, Any]:
                     },
                     "required": ["type", "title", "status", "reason"],
                 },
-                "Provider": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "role": {"type": "string"},
-                        "base_url": {"type": "string"},
-                        "breaker": {
+                "Health": _object(
+                    ["status", "ejected_until", "reason", "ejections"],
+                    status={
+                        "type": "string",
+                        "enum": ["healthy", "ejected", "probe_down", "recovering"],
+                    },
+                    ejected_until={"type": ["number", "null"]},
+                    reason={"type": ["string", "null"]},
+                    ejections={"type": "integer"},
+                ),
+                "MaintenanceWindow": _object(
+                    ["phase", "start", "end", "reason"],
+                    phase={"type": "string", "enum": ["draining", "open"]},
+                    start={"type": "number"},
+                    end={"type": ["number", "null"]},
+                    reason={"type": "string"},
+                    window_id={"type": ["string", "null"]},
+                ),
+                "MaintenanceRequest": {
+                    **_object(
+                        ["duration"],
+                        duration={
+                            "anyOf": [
+                                {"type": "string", "pattern": f"^{DURATION_PATTERN}$"},
+                                {"type": "number", "minimum": 1, "maximum": MAX_DURATION},
+                            ]
+                        },
+                        reason={
                             "type": "string",
-                            "enum": ["closed", "open", "half_open", "forced_open", "disabled"],
+                            "minLength": 1,
+                            "maxLength": MAX_REASON,
+                            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
                         },
-                    },
-                    "required": ["name", "role", "breaker"],
+                    ),
+                    "additionalProperties": False,
                 },
-                "Integration": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "criticality": {"type": "string"},
-                        "routing": {"type": "string"},
-                        "inflight": {"type": "integer"},
-                        "providers": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Provider"},
-                        },
-                        "recent": {"type": "object"},
+                "MaintenanceResult": _object(
+                    ["integration", "provider", "maintenance", "current_provider"],
+                    integration={"type": "string"},
+                    provider={"type": "string"},
+                    maintenance=_nullable(_ref("MaintenanceWindow")),
+                    current_provider={"type": ["string", "null"]},
+                    ended=_nullable(_ref("MaintenanceWindow")),
+                ),
+                "Provider": _object(
+                    ["name", "role", "breaker", "health", "maintenance", "probe"],
+                    name={"type": "string"},
+                    role={"type": "string"},
+                    base_url={"type": "string"},
+                    breaker={
+                        "type": "string",
+                        "enum": ["closed", "open", "half_open", "forced_open", "disabled"],
                     },
-                    "required": ["name", "providers"],
-                },
+                    health=_ref("Health"),
+                    maintenance=_nullable(_ref("MaintenanceWindow")),
+                    probe=_nullable(_object(["ok"], ok={"type": "boolean"})),
+                ),
+                "Integration": _object(
+                    ["name", "providers", "current_provider", "failovers", "outbox"],
+                    name={"type": "string"},
+                    criticality={"type": "string"},
+                    routing={"type": "string"},
+                    inflight={"type": "integer"},
+                    current_provider={"type": ["string", "null"]},
+                    failovers={"type": "integer", "minimum": 0},
+                    providers={"type": "array", "items": _ref("Provider")},
+                    outbox=_nullable(
+                        _object(
+                            ["depth", "oldest_seconds"],
+                            depth={"type": ["integer", "null"]},
+                            oldest_seconds={"type": ["number", "null"]},
+                        )
+                    ),
+                    recent={"type": "object"},
+                ),
+                "OutboxMessage": _object(
+                    [
+                        "id",
+                        "integration",
+                        "state",
+                        "method",
+                        "target",
+                        "header_names",
+                        "body_bytes",
+                        "attempts",
+                        "created_at",
+                    ],
+                    id={"type": "string"},
+                    seq={"type": "integer"},
+                    integration={"type": "string"},
+                    state={"type": "string", "enum": [s.value for s in OutboxState]},
+                    method={"type": "string"},
+                    target={"type": "string", "description": "Query values shown as ***"},
+                    order_key={"type": "string"},
+                    idempotency_key={"type": "string"},
+                    header_names={"type": "array", "items": {"type": "string"}},
+                    body_bytes={"type": "integer", "minimum": 0},
+                    attempts={"type": "integer", "minimum": 0},
+                    next_attempt_at={"type": "number"},
+                    lease_until={"type": ["number", "null"]},
+                    created_at={"type": "number"},
+                    updated_at={"type": "number"},
+                    delivered_at={"type": ["number", "null"]},
+                    last_error={"type": ["string", "null"]},
+                    provider={"type": ["string", "null"]},
+                    response_status={"type": ["integer", "null"]},
+                ),
             },
         },
     }
