@@ -110,6 +110,8 @@ def _release(provider: ProviderRuntime, permit: Permit | None) -> None:
 
 def _candidates(rt: IntegrationRuntime, now: float, wall: float) -> list[ProviderRuntime]:
     """Providers to try, best first: healthy and not in maintenance, else all (panic mode)."""
+    if len(rt.providers) == 1:
+        return list(rt.providers)  # one provider: health and maintenance cannot change the choice
     down = rt.calendar.unavailable(wall) if rt.spec.maintenance or rt.down else frozenset()
     available = rt.board.available(now) - down
     order = rt.strategy.order(available, now)
