@@ -47,6 +47,10 @@ class _Stream:
 class AiohttpUpstream:
     """Pooled keep-alive connections per provider; created lazily in the running loop.
 
+    The pool is not capped by default: the bulkhead already bounds concurrent
+    calls per integration, and a second, smaller cap here would only queue
+    calls invisibly until they time out.
+
     With ``egress`` set, every address is checked at connect time: IP-literal
     hosts before the request, hostnames through :class:`GuardedResolver` on the
     address actually connected to (so DNS rebinding cannot slip past).
@@ -56,8 +60,8 @@ class AiohttpUpstream:
         self,
         *,
         egress: EgressPolicy | None = None,
-        limit: int = 1000,
-        limit_per_host: int = 256,
+        limit: int = 0,
+        limit_per_host: int = 0,
         keepalive_timeout: float = 30.0,
     ) -> None:
         self._limit = limit
