@@ -32,6 +32,7 @@ _PROTECTED = {
     ("GET", re.compile(r"/api/v1/outbox/[^/]+")),
     ("DELETE", re.compile(r"/api/v1/outbox/[^/]+")),
     ("POST", re.compile(r"/api/v1/outbox/[^/]+/retry")),
+    ("GET", re.compile(r"/api/v1/sla")),
     ("POST", re.compile(r"/api/v1/reload")),
 }
 _CONFORMANCE = (

@@ -22,10 +22,13 @@ def test_public_names_are_pinned() -> None:
         "ObjectiveResult",
         "PeriodInfo",
         "SlaReport",
+        "Summary",
+        "SummaryRequest",
         "SupportTerms",
         "Totals",
         "budget_remaining",
         "build_report",
+        "build_summary_report",
         "burn_rate",
         "credit_tier",
         "daily_series",
@@ -39,6 +42,9 @@ def test_public_names_are_pinned() -> None:
         "render_markdown",
         "report_to_dict",
         "resolve_period",
+        "summary_daily_series",
+        "summary_request",
+        "summary_rows",
     }
 
 

@@ -8,6 +8,17 @@ rows and maintenance windows and passes ``now``::
                           period_start=start, period_end=end, now=time.time())
     print(render_markdown([report]))
 
+For a month of minute rows, let the store add them up instead: the same
+report from ``Rollups.sla_summary`` (see :mod:`seawall.sla._summary`)::
+
+    want = summary_request(start, end, now=time.time())
+    summary = await store.rollups.sla_summary(
+        start=want.start, end=want.end, splits=want.splits,
+        integration="payments", provider="stripe", maintenance=windows,
+        bad_minute_threshold=DEFAULT_BAD_MINUTE_THRESHOLD)
+    report = build_summary_report("stripe-standard", sla, summary,
+                                  period_start=start, period_end=end, now=time.time())
+
 Definitions (each module's docstring cites its source):
 
 * availability by ``calls`` is good / (good + bad) vendor attempts; by
@@ -50,6 +61,14 @@ from seawall.sla._report import (
     Totals,
 )
 from seawall.sla._series import daily_series
+from seawall.sla._summary import (
+    Summary,
+    SummaryRequest,
+    build_summary_report,
+    summary_daily_series,
+    summary_request,
+    summary_rows,
+)
 
 __all__ = [
     "BURN_WINDOWS",
@@ -65,10 +84,13 @@ __all__ = [
     "ObjectiveResult",
     "PeriodInfo",
     "SlaReport",
+    "Summary",
+    "SummaryRequest",
     "SupportTerms",
     "Totals",
     "budget_remaining",
     "build_report",
+    "build_summary_report",
     "burn_rate",
     "credit_tier",
     "daily_series",
@@ -82,4 +104,7 @@ __all__ = [
     "render_markdown",
     "report_to_dict",
     "resolve_period",
+    "summary_daily_series",
+    "summary_request",
+    "summary_rows",
 ]

@@ -6,6 +6,7 @@ from seawall.web._admin import ROUTES, AdminContext, build_admin_app
 from seawall.web._auth import Identity, TokenBook
 from seawall.web._operations import UUID_PATTERN, message_view
 from seawall.web._recent import RecentCalls
+from seawall.web._sla import SlaReports, current_month, measure_slas
 
 __all__ = [
     "ROUTES",
@@ -13,7 +14,10 @@ __all__ = [
     "AdminContext",
     "Identity",
     "RecentCalls",
+    "SlaReports",
     "TokenBook",
     "build_admin_app",
+    "current_month",
+    "measure_slas",
     "message_view",
 ]

@@ -34,6 +34,7 @@ from seawall.web._operations import (
     stop_maintenance,
     window_view,
 )
+from seawall.web._sla import get_sla
 
 __all__ = ["ROUTES", "AdminContext", "build_admin_app"]
 
@@ -173,6 +174,7 @@ ROUTES: tuple[tuple[str, str, Handler, str | None], ...] = (
     ("GET", "/api/v1/outbox/{id}", get_outbox_message, "viewer"),
     ("DELETE", "/api/v1/outbox/{id}", drop_outbox_message, "operator"),
     ("POST", "/api/v1/outbox/{id}/retry", retry_outbox_message, "operator"),
+    ("GET", "/api/v1/sla", get_sla, "viewer"),
     ("POST", "/api/v1/reload", reload_config, "admin"),
 )
 

@@ -13,6 +13,7 @@ from seawall.web._operations import (
     NAME_PATTERN,
     UUID_PATTERN,
 )
+from seawall.web._sla import MONTH_PATTERN
 
 __all__ = ["openapi_document"]
 
@@ -138,6 +139,221 @@ def _outbox_paths() -> dict[str, Any]:
     }
 
 
+_NUMBER = {"type": "number"}
+_INTEGER = {"type": "integer"}
+_BOOLEAN = {"type": "boolean"}
+_STRING = {"type": "string"}
+_MAYBE_NUMBER = {"type": ["number", "null"]}
+
+
+def _sla_path() -> dict[str, Any]:
+    parameters = [
+        {
+            "name": "month",
+            "in": "query",
+            "description": "The calendar month (UTC) to report, YYYY-MM; default: the current one",
+            "schema": {"type": "string", "pattern": f"^{MONTH_PATTERN}$"},
+        },
+        {
+            "name": "sla",
+            "in": "query",
+            "description": "Only this SLA (a name under slas:); default: every configured SLA",
+            "schema": _NAME,
+        },
+    ]
+    reports = _object(
+        ["version", "reports"],
+        version={"type": "integer", "const": 1},
+        reports={"type": "array", "items": _ref("SlaReport")},
+    )
+    return {
+        "get": {
+            "operationId": "getSlaReports",
+            "summary": (
+                "SLA reports: measured objectives, breaches, credits owed, error budgets "
+                "(as seawall sla report --format json prints them)"
+            ),
+            "parameters": parameters,
+            "responses": {
+                "200": _ok("One report per SLA", reports),
+                "400": _problem("The month is not YYYY-MM, or there is no such SLA"),
+                **_ERRORS,
+                **_STORE_DOWN,
+            },
+        }
+    }
+
+
+def _sla_schemas() -> dict[str, Any]:
+    availability = _object(
+        [
+            "metric",
+            "measure",
+            "target",
+            "value",
+            "met",
+            "good",
+            "bad",
+            "excluded",
+            "exclude_maintenance",
+            "no_traffic",
+            "approximate",
+            "budget_remaining",
+            "note",
+        ],
+        metric={"const": "availability"},
+        measure={"type": "string", "enum": ["calls", "minutes"]},
+        target=_NUMBER,
+        value=_NUMBER,
+        met=_BOOLEAN,
+        good=_INTEGER,
+        bad=_INTEGER,
+        excluded=_INTEGER,
+        exclude_maintenance=_BOOLEAN,
+        no_traffic=_BOOLEAN,
+        approximate=_BOOLEAN,
+        budget_remaining=_MAYBE_NUMBER,
+        note=_STRING,
+    )
+    latency = _object(
+        [
+            "metric",
+            "percentile",
+            "threshold",
+            "target",
+            "value",
+            "met",
+            "within",
+            "count",
+            "percentile_value",
+            "approximate",
+            "no_traffic",
+            "budget_remaining",
+        ],
+        metric={"const": "latency"},
+        percentile=_NUMBER,
+        threshold=_NUMBER,
+        target=_NUMBER,
+        value=_NUMBER,
+        met=_BOOLEAN,
+        within=_NUMBER,
+        count=_INTEGER,
+        percentile_value=_MAYBE_NUMBER,
+        approximate=_BOOLEAN,
+        no_traffic=_BOOLEAN,
+        budget_remaining=_MAYBE_NUMBER,
+    )
+    period = _object(
+        ["label", "start", "end", "measured_end", "complete"],
+        label=_STRING,
+        start=_NUMBER,
+        end=_NUMBER,
+        measured_end=_NUMBER,
+        complete=_BOOLEAN,
+    )
+    summary = _object(
+        ["count", "mean", "p50", "p95", "p99"],
+        count=_INTEGER,
+        mean=_MAYBE_NUMBER,
+        p50=_MAYBE_NUMBER,
+        p95=_MAYBE_NUMBER,
+        p99=_MAYBE_NUMBER,
+    )
+    breach = _object(
+        ["start", "end", "minutes", "attempts", "failures", "error_rate"],
+        start=_NUMBER,
+        end=_NUMBER,
+        minutes=_INTEGER,
+        attempts=_INTEGER,
+        failures=_INTEGER,
+        error_rate=_NUMBER,
+    )
+    credit = _object(
+        ["availability", "tier_below", "credit", "fee", "months", "amount", "currency"],
+        availability=_MAYBE_NUMBER,
+        tier_below=_MAYBE_NUMBER,
+        credit=_NUMBER,
+        fee=_NUMBER,
+        months=_NUMBER,
+        amount=_NUMBER,
+        currency=_STRING,
+    )
+    budget = _object(
+        ["target", "allowed", "consumed", "remaining"],
+        target=_NUMBER,
+        allowed=_NUMBER,
+        consumed=_NUMBER,
+        remaining=_MAYBE_NUMBER,
+    )
+    burn = _object(
+        ["label", "window", "start", "end", "bad_fraction", "rate"],
+        label=_STRING,
+        window=_NUMBER,
+        start=_NUMBER,
+        end=_NUMBER,
+        bad_fraction=_NUMBER,
+        rate=_MAYBE_NUMBER,
+    )
+    support = _object(
+        ["response_time", "resolution_time", "escalation_contact", "escalation_after"],
+        response_time=_MAYBE_NUMBER,
+        resolution_time=_MAYBE_NUMBER,
+        escalation_contact={"type": ["string", "null"]},
+        escalation_after=_MAYBE_NUMBER,
+    )
+    totals = _object(
+        ["attempts", "good", "bad", "throttled", "rejected"],
+        attempts=_INTEGER,
+        good=_INTEGER,
+        bad=_INTEGER,
+        throttled=_INTEGER,
+        rejected=_INTEGER,
+    )
+    report = _object(
+        [
+            "name",
+            "provider",
+            "as_of",
+            "period",
+            "met",
+            "objectives",
+            "availability",
+            "latency",
+            "bad_minute_threshold",
+            "breaches",
+            "credit",
+            "error_budget",
+            "burn_rates",
+            "support",
+            "totals",
+            "maintenance",
+        ],
+        name=_STRING,
+        provider=_STRING,
+        as_of=_NUMBER,
+        period=period,
+        met=_BOOLEAN,
+        objectives={
+            "type": "array",
+            "items": {"anyOf": [_ref("AvailabilityResult"), _ref("LatencyResult")]},
+        },
+        availability=_nullable(_ref("AvailabilityResult")),
+        latency=summary,
+        bad_minute_threshold=_NUMBER,
+        breaches={"type": "array", "items": breach},
+        credit=credit,
+        error_budget=_nullable(budget),
+        burn_rates={"type": "array", "items": burn},
+        support=support,
+        totals=totals,
+        maintenance={
+            "type": "array",
+            "items": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
+        },
+    )
+    return {"SlaReport": report, "AvailabilityResult": availability, "LatencyResult": latency}
+
+
 def _maintenance_path(integration_param: Any, provider_param: Any) -> dict[str, Any]:
     result = _ok("The provider's maintenance now", _ref("MaintenanceResult"))
     unknown = {"404": _problem("No such integration or provider")}
@@ -175,8 +391,8 @@ def openapi_document(version: str) -> dict[str, Any]:
             "title": "seawall admin API",
             "version": version,
             "description": (
-                "Integrations, providers, breakers, maintenance windows and the durable "
-                "outbox of a running seawall."
+                "Integrations, providers, breakers, maintenance windows, the durable "
+                "outbox and the SLA reports of a running seawall."
             ),
         },
         "security": [{"bearer": []}],
@@ -269,6 +485,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                 integration_param, provider_param
             ),
             **_outbox_paths(),
+            "/api/v1/sla": _sla_path(),
             "/api/v1/reload": {
                 "post": {
                     "operationId": "reload",
@@ -405,6 +622,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                     provider={"type": ["string", "null"]},
                     response_status={"type": ["integer", "null"]},
                 ),
+                **_sla_schemas(),
             },
         },
     }
