@@ -21,15 +21,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import sqlalchemy as sa
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import ArgumentError
 
-from seawall._errors import ConfigError, StoreError
-from seawall.config import format_duration, load_config
+from seawall._errors import StoreError
+from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, missing_sqlite_file
+from seawall.config import format_duration
 from seawall.store import OutboxMessage, OutboxState, Store
 from seawall.web import UUID_PATTERN, message_view
 
@@ -37,9 +36,6 @@ __all__ = ["app"]
 
 T = TypeVar("T")
 
-#: exit statuses: the store failed or the message is missing; the input is wrong
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 app = typer.Typer(
     name="outbox",
@@ -69,48 +65,23 @@ FormatOption = Annotated[
 IdArgument = Annotated[str, typer.Argument(help="The message id (a UUID).", show_default=False)]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"seawall: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _store_url(config: Path) -> str:
-    try:
-        return load_config(config).store
-    except ConfigError as exc:
-        for finding in exc.findings:
-            typer.echo(str(finding), err=True)
-        raise _fail(
-            f"{config} is invalid; fix it (seawall check -c {config})", EXIT_USAGE
-        ) from None
+    return load_or_exit(config).store
 
 
 def _message_id(text: str) -> str:
     if not re.fullmatch(UUID_PATTERN, text):
         msg = f"'{text[:60]}' is not a message id; ids are UUIDs (see seawall outbox list)"
-        raise _fail(msg, EXIT_USAGE)
+        raise fail(msg, EXIT_USAGE)
     return text.lower()
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite store file that does not exist (opening would create it)."""
-    try:
-        parsed = sa.make_url(url)
-    except (ArgumentError, ValueError):
-        return None  # Store.open explains a URL that does not parse
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return None
-    path = Path(database).expanduser()
-    return None if path.exists() else str(path)
 
 
 def _with_store(config: Path, work: Callable[[Store], Awaitable[T]]) -> T:
     """Open the configured store (without migrating it), run ``work``, close it."""
     url = _store_url(config)
-    missing = _missing_sqlite_file(url)
+    missing = missing_sqlite_file(url)
     if missing is not None:
-        raise _fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
+        raise fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
 
     async def run() -> T:
         store = await Store.open(url, migrate=False)
@@ -125,7 +96,7 @@ def _with_store(config: Path, work: Callable[[Store], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except StoreError as exc:
-        raise _fail(exc.message, EXIT_FAILED) from None
+        raise fail(exc.message, EXIT_FAILED) from None
 
 
 def _when(seconds: float | None) -> str:
@@ -220,7 +191,7 @@ def show(
 
     found = _with_store(config, work)
     if found is None:
-        raise _fail(f"no outbox message {wanted}", EXIT_FAILED)
+        raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     view = message_view(found)
     if output is OutputFormat.json:
         _print_json(view)
@@ -241,10 +212,10 @@ def retry(
 
     retried, found = _with_store(config, work)
     if found is None:
-        raise _fail(f"no outbox message {wanted}", EXIT_FAILED)
+        raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     if not retried:
         msg = f"message {wanted} is {found.state.value}; only dead messages can be retried"
-        raise _fail(msg, EXIT_FAILED)
+        raise fail(msg, EXIT_FAILED)
     if output is OutputFormat.json:
         _print_json(message_view(found))
     else:
@@ -262,7 +233,7 @@ def drop(
         return await store.outbox.drop(wanted)
 
     if not _with_store(config, work):
-        raise _fail(f"no outbox message {wanted}", EXIT_FAILED)
+        raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     if output is OutputFormat.json:
         _print_json({"dropped": wanted})
     else:

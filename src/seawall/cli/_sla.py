@@ -24,21 +24,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
-from sqlalchemy.exc import ArgumentError
 
 from seawall._errors import StoreError
-from seawall.config import Config, check_config
+from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, missing_sqlite_file
+from seawall.config import Config
 from seawall.sla import month_bounds, render_html, render_json, render_markdown
 from seawall.store import Store
 from seawall.web import SlaReports, current_month, measure_slas
 
 __all__ = ["app"]
 
-#: exit statuses: the store failed or the output cannot be written; the input is wrong
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 app = typer.Typer(
     name="sla",
@@ -62,38 +58,11 @@ OutputOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"seawall: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _config(path: Path) -> Config:
-    config, findings = check_config(path, check_imports=False)  # a report imports no adapters
-    if config is None or findings:
-        for finding in findings:
-            typer.echo(str(finding), err=True)
-        raise _fail(f"{path} is invalid; fix it (seawall check -c {path})", EXIT_USAGE)
-    return config
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite store file that does not exist (opening would create it)."""
-    try:
-        parsed = sa.make_url(url)
-    except (ArgumentError, ValueError):
-        return None  # Store.open explains a URL that does not parse
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return None
-    path = Path(database).expanduser()
-    return None if path.exists() else str(path)
-
-
 def _measure(config: Config, names: list[str] | None, month: str, *, series: bool) -> SlaReports:
     """Open the store (never migrating or creating it), build the reports, close it."""
-    missing = _missing_sqlite_file(config.store)
+    missing = missing_sqlite_file(config.store)
     if missing is not None:
-        raise _fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
+        raise fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
     now = time.time()
 
     async def run() -> SlaReports:
@@ -115,7 +84,7 @@ def _measure(config: Config, names: list[str] | None, month: str, *, series: boo
     try:
         return asyncio.run(run())
     except StoreError as exc:
-        raise _fail(exc.message, EXIT_FAILED) from None
+        raise fail(exc.message, EXIT_FAILED) from None
 
 
 @app.command("report")
@@ -140,11 +109,11 @@ def report(
     try:
         month_bounds(wanted)
     except ValueError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    loaded = _config(config)
+        raise fail(str(exc), EXIT_USAGE) from None
+    loaded = load_or_exit(config)
     if sla is not None and sla not in loaded.slas:
         configured = ", ".join(loaded.slas) or "none are configured"
-        raise _fail(f"no SLA named '{sla}' in {config}; SLAs: {configured}", EXIT_USAGE)
+        raise fail(f"no SLA named '{sla}' in {config}; SLAs: {configured}", EXIT_USAGE)
     html = output_format is ReportFormat.html
     measured = _measure(loaded, None if sla is None else [sla], wanted, series=html)
     if html:
@@ -159,5 +128,5 @@ def report(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_FAILED) from None
+        raise fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_FAILED) from None
     typer.echo(f"wrote {output}", err=True)

@@ -15,6 +15,15 @@ __all__ = ["BodyStream", "ProviderTarget", "Request", "Response", "Upstream"]
 Headers = list[tuple[str, str]]
 
 
+def find_header(headers: Headers, name: str) -> str | None:
+    """The first value of ``name`` (case-insensitive) in ``headers``."""
+    lower = name.lower()
+    for key, value in headers:
+        if key.lower() == lower:
+            return value
+    return None
+
+
 @dataclass(slots=True)
 class Request:
     """One logical call: method, path with query (``/v1/charges?x=1``), headers, body.
@@ -31,11 +40,7 @@ class Request:
     native: object | None = None
 
     def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 class BodyStream(Protocol):
@@ -90,11 +95,7 @@ class Response:
             await stream.aclose()
 
     def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
