@@ -377,3 +377,19 @@ async def test_an_empty_store_reports_no_traffic(store: Store) -> None:
     assert both.summary.availability is not None
     assert both.summary.availability.no_traffic
     assert both.summary.availability.value == 1.0
+
+
+async def test_postgresql_and_sqlite_give_identical_reports(
+    sqlite_url: str, postgresql_url: str, open_store: backends.OpenStore
+) -> None:
+    """The same rollups in a SQLite and a PostgreSQL store give the very same reports."""
+    rendered: list[str] = []
+    for store_url in (sqlite_url, postgresql_url):
+        opened = await open_store(store_url)
+        await _fill(opened, 7)
+        reports = [
+            (await _both(opened, name, START, END, END + 3600, 0.05)).summary for name in SLAS
+        ]
+        rendered.append(render_json(reports))
+    assert rendered[0] == rendered[1]
+    assert '"credit"' in rendered[0]
