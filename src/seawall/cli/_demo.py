@@ -113,9 +113,17 @@ def demo(
         raise typer.Exit(2) from None
     from seawall.cli._run import event_loop_runner
 
-    with event_loop_runner() as runner, contextlib.suppress(KeyboardInterrupt):
-        plan = _Plan(duration, outage_after, outage_for, min(rate, 200.0), plain)
-        runner.run(_demo(config, loaded, plan))
+    plan = _Plan(duration, outage_after, outage_for, min(rate, 200.0), plain)
+    try:
+        with event_loop_runner() as runner, contextlib.suppress(KeyboardInterrupt):
+            runner.run(_demo(config, loaded, plan))
+    except OSError as exc:
+        typer.echo(
+            f"seawall: cannot listen: {exc.strerror or exc}; a port of {config} is taken "
+            "(another seawall demo?): stop it, or give -c a copy with other ports",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
 
 async def _start_simulators(config: Config) -> dict[str, RunningSimulator]:
