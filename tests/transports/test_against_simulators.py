@@ -33,8 +33,8 @@ def payment_config(url: str, *, extra_policy: str = "") -> seawall.Config:
               timeout: 300ms
               deadline: 6s
               retry:
-                attempts: 8
-                backoff: {{initial: 50ms, max: 500ms}}
+                attempts: 10
+                backoff: {{initial: 100ms, max: 1s}}
                 on: [connect-error, timeout, 409, 429, 502, 503, 504]
                 budget: {{ratio: 100%, min_per_second: 200}}
               circuit_breaker: {{enabled: false}}
@@ -75,7 +75,12 @@ async def test_renewals_under_commit_then_fail_and_timeouts_never_double_charge(
                     except seawall.SeawallError as exc:
                         outcomes[f"error:{exc.reason}"] += 1
                         return
-                    assert response.status_code == 200, (response.headers, response.text)
+                    if response.status_code != 200:
+                        # The vendor's own last word, e.g. 409 "key still in flight"
+                        # when every retry came while the slow commit was running.
+                        assert response.status_code == 409, response.text
+                        outcomes["vendor:409-in-flight"] += 1
+                        return
                     outcomes["ok"] += 1
                     charge_ids.append(response.json()["id"])
 
@@ -92,6 +97,7 @@ async def test_renewals_under_commit_then_fail_and_timeouts_never_double_charge(
         "error:upstream-timeout",
         "error:upstream-connect-error",
         "error:retry-budget-exhausted",
+        "vendor:409-in-flight",
     }
     assert set(outcomes) <= {"ok", *clear_errors}, outcomes
     assert len(set(charge_ids)) == outcomes["ok"], "each success names its own charge"

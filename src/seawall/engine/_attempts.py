@@ -64,6 +64,8 @@ class CallState:
     provider: str | None = None
     #: a request reached a vendor and its fate is unknown (it may have taken effect)
     maybe_effect: bool = False
+    #: how the returned answer was classified
+    outcome: Outcome = Outcome.SUCCESS
 
 
 def drain_breaker(
@@ -203,7 +205,8 @@ async def run_attempts(
         state.provider = provider.name
         response: Response | None = None
         error: UpstreamError | None = None
-        rt.strategy.start(provider.name)
+        if rt.latency_aware:
+            rt.strategy.start(provider.name)
         try:
             async with asyncio.timeout(timeout):
                 response = await upstream.send(provider.target, outbound, timeout=timeout)
@@ -218,18 +221,21 @@ async def run_attempts(
             error = exc
             result = Outcome.CONNECT_ERROR
         except SeawallError as exc:  # the egress guard refused the address
-            rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
+            if rt.latency_aware:
+                rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
             _release(provider, permit)
             exc.integration, exc.provider, exc.attempts = rt.name, provider.name, state.attempts
             raise
         except BaseException:
-            rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
+            if rt.latency_aware:
+                rt.strategy.finish(provider.name, clock.now() - now, clock.now(), ok=False)
             _release(provider, permit)
             raise
         finished = clock.now()
         duration = finished - now
         vendor_fault = counts_against_breaker(result)
-        rt.strategy.finish(provider.name, duration, finished, ok=not vendor_fault)
+        if rt.latency_aware:
+            rt.strategy.finish(provider.name, duration, finished, ok=not vendor_fault)
         if result is not Outcome.THROTTLED:
             rt.board.record(provider.name, ok=not vendor_fault, now=finished)
             drain_health(rt, finished, emit)
@@ -266,6 +272,7 @@ async def run_attempts(
             or (result is Outcome.FINAL and response.status not in settings.retry.on)
         ):
             response.provider = provider.name
+            state.outcome = result
             return response
         retry_after: float | None = None
         if response is not None:
@@ -292,6 +299,7 @@ async def run_attempts(
             if not isinstance(decision, GiveUp) and not rt.budget.try_withdraw(finished):
                 decision = GiveUp("budget")
         if isinstance(decision, GiveUp):
+            state.outcome = result
             return _give_up(
                 rt,
                 provider,

@@ -35,7 +35,7 @@ from seawall.engine._attempts import CallState, drain_breaker, drain_health, run
 from seawall.engine._fallback import Outbox, static_response
 from seawall.engine._messages import Request, Response, Upstream
 from seawall.engine._runtime import IntegrationRuntime, build_runtime
-from seawall.policies import IDEMPOTENT_METHODS, Outcome, classify_status
+from seawall.policies import IDEMPOTENT_METHODS, Outcome
 from seawall.routing import ActiveWindow
 
 __all__ = ["Engine"]
@@ -280,7 +280,7 @@ class Engine:
                     raise
                 outcome, status = f"fallback-{exc.reason}", served.status
                 return served
-            result = classify_status(settings.classification, response.status)
+            result = state.outcome
             if result is Outcome.SUCCESS and rt.cache is not None and response.stream is None:
                 rt.cache.store(request, response, clock.now())
             elif fallback and result in (Outcome.FAILURE, Outcome.THROTTLED):

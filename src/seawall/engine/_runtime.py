@@ -60,6 +60,8 @@ class IntegrationRuntime:
     #: providers out for maintenance at the last look, to report changes once
     down: frozenset[str] = frozenset()
     failovers: int = 0
+    #: only least-latency routing needs to hear when attempts start and end
+    latency_aware: bool = False
 
 
 def _auth(
@@ -164,4 +166,5 @@ def build_runtime(
         cache=ResponseCache() if isinstance(spec.fallback, cfg.FallbackCached) else None,
     )
     runtime.by_name = {p.name: p for p in providers}
+    runtime.latency_aware = spec.routing == "least-latency"
     return runtime
