@@ -43,6 +43,7 @@ from seawall.policies import (
     GiveUp,
     Outcome,
     Permit,
+    RetryDecision,
     classify_status,
     counts_against_breaker,
     decide_retry,
@@ -282,7 +283,7 @@ async def run_attempts(
             )
         safe = key is not None or (isinstance(error, UpstreamConnectError) and not error.sent)
         if retry_after is not None and retry_after > settings.max_retry_after:
-            decision: object = GiveUp("retry-after-too-long")
+            decision: RetryDecision = GiveUp("retry-after-too-long")
         else:
             decision = decide_retry(
                 settings.retry,
@@ -309,7 +310,7 @@ async def run_attempts(
                 reason=decision.reason,
                 retry_after=retry_after,
             )
-        delay: float = decision.delay  # type: ignore[attr-defined]
+        delay = decision.delay
         index = (candidates.index(provider) + 1) % len(candidates)
         if _ready(candidates[index], provider, finished):
             # Backoff protects the provider that failed; a different, ready provider
