@@ -278,3 +278,27 @@ async def test_outbox_retry_and_drop(tmp_path: Path) -> None:
         assert await store.outbox.get(pending) is None
         again = await seawall.admin.delete(f"/api/v1/outbox/{pending}", headers=OPERATOR)
         assert again.status_code == 404
+
+
+async def test_operator_actions_land_on_the_timeline_with_who_did_them(tmp_path: Path) -> None:
+    async with running(tmp_path) as run:
+        breaker = "/api/v1/integrations/pay/providers/first/breaker"
+        answer = await run.admin.put(breaker, json={"state": "forced_open"}, headers=OPERATOR)
+        assert answer.status_code == 200
+        answer = await run.admin.post(MAINTENANCE, json={"duration": "5m"}, headers=OPERATOR)
+        assert answer.status_code == 201
+        answer = await run.admin.delete(MAINTENANCE, headers=OPERATOR)
+        assert answer.status_code == 200
+        refused = await run.admin.put(breaker, json={"state": "sideways"}, headers=OPERATOR)
+        assert refused.status_code == 400
+        assert run.service.store is not None
+        events = await run.service.store.events.query(
+            since=0, until=time.time() + 60, kinds=["operator-action"]
+        )
+    actions = [(e.data["action"], e.integration, e.provider, e.data["by"]) for e in events]
+    assert actions == [
+        ("breaker-set", "pay", "first", "oncall"),
+        ("maintenance-started", "pay", "first", "oncall"),
+        ("maintenance-stopped", "pay", "first", "oncall"),
+    ]
+    assert events[0].data["state"] == "forced_open"

@@ -18,6 +18,7 @@ from seawall.web._auth import Identity
 from seawall.web._openapi import openapi_document
 from seawall.web._operations import (
     CONTEXT,
+    IDENTITY,
     MAX_BODY,
     AdminContext,
     Handler,
@@ -29,6 +30,7 @@ from seawall.web._operations import (
     outbox_summary,
     probe_view,
     problem,
+    record_action,
     retry_outbox_message,
     start_maintenance,
     stop_maintenance,
@@ -114,6 +116,7 @@ async def set_breaker(request: web.Request) -> web.StreamResponse:
             400, "Bad request", 'state must be one of "forced_open", "closed", "disabled"'
         )
     engine.set_breaker(name, provider, _SETTABLE[state])
+    await record_action(request, "breaker-set", integration=name, provider=provider, state=state)
     return json_response(_provider_view(ctx, engine, name, provider))
 
 
@@ -132,6 +135,7 @@ async def reload_config(request: web.Request) -> web.StreamResponse:
         return web.Response(
             status=422, body=json.dumps(body).encode(), content_type="application/problem+json"
         )
+    await record_action(request, "config-reloaded")
     return json_response({"reloaded": True})
 
 
@@ -197,6 +201,7 @@ def _guard(handler: Handler, role: str | None) -> Handler:
             return problem(
                 403, "Forbidden", f"this needs the {role} role; the token has {identity.role}"
             )
+        request[IDENTITY] = identity
         return await handler(request)
 
     return guarded

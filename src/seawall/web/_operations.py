@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import re
 import time
@@ -30,12 +31,13 @@ from seawall.delivery import OutboxWorker
 from seawall.engine import Engine
 from seawall.routing import ActiveWindow, ProviderHealth, ProviderStatus
 from seawall.store import OutboxMessage, OutboxState, Store
-from seawall.web._auth import TokenBook
+from seawall.web._auth import Identity, TokenBook
 from seawall.web._recent import RecentCalls
 
 __all__ = [
     "CONTEXT",
     "DURATION_PATTERN",
+    "IDENTITY",
     "MAX_BODY",
     "MAX_DURATION",
     "MAX_LIMIT",
@@ -53,6 +55,7 @@ __all__ = [
     "outbox_summary",
     "probe_view",
     "problem",
+    "record_action",
     "retry_outbox_message",
     "start_maintenance",
     "stop_maintenance",
@@ -60,6 +63,11 @@ __all__ = [
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: where the guard leaves the caller's identity on the request
+IDENTITY: web.RequestKey[Identity] = web.RequestKey("seawall.identity", Identity)
+
+_log = logging.getLogger("seawall.web")
 
 #: the documented patterns (OpenAPI) and the checks here are the same expressions
 NAME_PATTERN = r"[a-z0-9][a-z0-9_.-]{0,62}"
@@ -129,6 +137,38 @@ async def read_json(request: web.Request, hint: str) -> Any:
         raise Invalid("the body is too large") from None
     except (ValueError, UnicodeDecodeError):
         raise Invalid(f"send JSON: {hint}") from None
+
+
+def caller(request: web.Request) -> str:
+    """The name of the token that made the request ("anonymous" on open endpoints)."""
+    identity = request.get(IDENTITY)
+    return "anonymous" if identity is None else identity.name
+
+
+async def record_action(
+    request: web.Request,
+    action: str,
+    *,
+    integration: str | None = None,
+    provider: str | None = None,
+    **details: Any,
+) -> None:
+    """Put an operator's action on the timeline (kind ``operator-action``).
+
+    The action has already happened: a store that cannot take the record is
+    logged, not turned into a failed request.
+    """
+    ctx = request.app[CONTEXT]
+    store = ctx.store()
+    if store is None:
+        return
+    data = {"action": action, "by": caller(request), **details}
+    try:
+        await store.events.append(
+            "operator-action", at=ctx.wall(), integration=integration, provider=provider, data=data
+        )
+    except StoreError as exc:
+        _log.warning("operator action %s not recorded on the timeline: %s", action, exc.message)
 
 
 def with_problems(handler: Handler) -> Handler:
@@ -318,6 +358,14 @@ async def start_maintenance(request: web.Request) -> web.StreamResponse:
     name, provider = found
     duration, reason = _maintenance_input(await read_json(request, _MAINTENANCE_HINT))
     engine.start_maintenance(name, provider, duration=duration, reason=reason)
+    await record_action(
+        request,
+        "maintenance-started",
+        integration=name,
+        provider=provider,
+        duration=duration,
+        reason=reason,
+    )
     return json_response(_maintenance_result(engine, name, provider), status=201)
 
 
@@ -329,6 +377,7 @@ async def stop_maintenance(request: web.Request) -> web.StreamResponse:
     name, provider = found
     ended = window_view(engine.maintenance(name, provider))
     engine.stop_maintenance(name, provider)
+    await record_action(request, "maintenance-stopped", integration=name, provider=provider)
     return json_response({**_maintenance_result(engine, name, provider), "ended": ended})
 
 
@@ -409,7 +458,10 @@ async def retry_outbox_message(request: web.Request) -> web.StreamResponse:
             f"message {wanted} is {message.state.value}; only dead messages can be retried",
         )
     message = await outbox.get(wanted)
-    return _not_found(wanted) if message is None else json_response(message_view(message))
+    if message is None:
+        return _not_found(wanted)
+    await record_action(request, "outbox-retry", integration=message.integration, message=wanted)
+    return json_response(message_view(message))
 
 
 @with_problems
@@ -417,4 +469,5 @@ async def drop_outbox_message(request: web.Request) -> web.StreamResponse:
     wanted = message_id(request.match_info["id"])
     if not await _store(request).outbox.drop(wanted):
         return _not_found(wanted)
+    await record_action(request, "outbox-drop", message=wanted)
     return web.Response(status=204)
