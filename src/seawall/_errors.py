@@ -20,6 +20,7 @@ enter, so an application catches seawall's names only::
     │   ├── UpstreamStatus          the vendor answered with a failing status
     │   └── EgressDenied            the vendor address is not allowed (SSRF guard)
     ├── StoreError                  the durable store failed
+    ├── IncidentError               an incident cannot do what was asked
     └── NotificationError           a notification could not be delivered
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "DeadlineExceeded",
     "EgressDenied",
+    "IncidentError",
     "NoProvider",
     "NotificationError",
     "PolicyRejected",
@@ -220,6 +222,12 @@ class StoreError(SeawallError):
     """The durable store could not read or write."""
 
     reason = "store-error"
+
+
+class IncidentError(SeawallError):
+    """An incident cannot move as asked (e.g. acknowledging a resolved one)."""
+
+    reason = "incident-error"
 
 
 class NotificationError(SeawallError):

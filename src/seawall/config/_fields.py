@@ -120,6 +120,9 @@ def _apprise_url(value: object) -> SecretStr:
         )
     import apprise  # imported here: it loads every notification plugin
 
+    from seawall._secrets import guard_logs
+
+    guard_logs(raw)  # Apprise logs the URLs it loads, tokens and all, at debug level
     if apprise.Apprise.instantiate(raw, suppress_exceptions=True) is None:
         scheme = raw.split("://", 1)[0]
         raise _value_error(

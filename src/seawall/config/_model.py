@@ -40,6 +40,9 @@ class Gateway(Model):
 class Admin(Model):
     listen: HostPort = ("127.0.0.1", 8081)
     tokens: tuple[AdminToken, ...] = ()
+    #: the address people reach the admin API at, for links in notifications
+    #: (acknowledge); default: http://<listen>
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
 
 
 class Defaults(Model):

@@ -120,6 +120,8 @@ class BaselineSpec(Model):
     deviations: float = Field(default=3.0, gt=0)
     direction: Literal["above", "below", "both"] = "above"
     min_samples: int = Field(default=3, ge=1)
+    #: a deviation this many times the spread fires at once, without waiting for ``for:``
+    spike: float | None = Field(default=None, gt=0)
 
 
 class BurnRate(Model):
@@ -178,6 +180,8 @@ class Alert(Model):
     burn_rate: BurnRate | None = None
     for_: Duration = Field(default=0.0, alias="for")
     keep_firing_for: Duration = 0.0
+    #: the span the metric is measured over at each evaluation (default: 1m, 5m for a baseline)
+    window: PositiveDuration | None = None
     severity: Severity = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     summary: str = ""
@@ -275,6 +279,8 @@ class Notifications(Model):
     escalations: dict[Name, tuple[EscalationStep, ...]] = Field(default_factory=dict)
     repeat_every: PositiveDuration = 3600.0
     group_wait: Duration = 30.0
+    #: how soon a group's changes (a new alert joining, a resolution) are sent after the first
+    group_interval: Duration = 60.0
     silences: tuple[Silence, ...] = ()
 
 

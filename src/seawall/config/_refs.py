@@ -140,7 +140,11 @@ def check_references(source: Source, *, check_imports: bool = True) -> None:
                 [n for n in names if isinstance(n, str)],
                 f"provider in integration '{iname}'",
             )
-            if alert_d.get("metric") == "freshness" and "freshness" not in integ:
+            if (
+                alert_d.get("metric") == "freshness"
+                and "freshness" not in integ
+                and alert_d.get("above") is None
+            ):
                 source.add(
                     ("alerts", i, "metric"),
                     FindingCode.REFERENCE,
