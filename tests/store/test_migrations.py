@@ -23,6 +23,11 @@ TABLES = {
     "rollups_minute",
     "rollups_hour",
     "maintenance_windows",
+    "alert_episodes",
+    "silences",
+    "incidents",
+    "notifications",
+    "settings",
     VERSION_TABLE,
 }
 
@@ -38,7 +43,8 @@ async def test_migrations_ship_inside_the_package() -> None:
     assert (migrations / "script.py.mako").is_file()
     assert (migrations / "versions" / "v0001_outbox_and_events.py").is_file()
     assert (migrations / "versions" / "v0002_rollups.py").is_file()
-    assert Store.head() == "0002"
+    assert (migrations / "versions" / "v0003_alerts_and_incidents.py").is_file()
+    assert Store.head() == "0003"
 
 
 async def test_migrating_twice_changes_nothing(url: str, open_store: OpenStore) -> None:

@@ -20,12 +20,17 @@ __all__ = [
     "ROLLUP_COUNTS",
     "ROLLUP_VALUES",
     "VERSION_TABLE",
+    "alert_episodes",
     "events",
+    "incidents",
     "maintenance_windows",
     "metadata",
+    "notifications",
     "outbox",
     "rollups_hour",
     "rollups_minute",
+    "settings",
+    "silences",
 ]
 
 #: Alembic's bookkeeping table; named for seawall so that a PostgreSQL database
@@ -174,4 +179,117 @@ maintenance_windows = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Index(None, "integration", "provider", "start"),
     sa.Index(None, "start"),
+)
+
+
+#: A row id drawn from a sequence: BIGINT on PostgreSQL, SQLite's INTEGER rowid alias.
+_RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+alert_episodes = sa.Table(
+    "alert_episodes",
+    metadata,
+    # One episode is one stretch of a series firing: opened when it starts
+    # firing, closed (resolved_at) when it resolves.
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
+    sa.Column("rule", sa.String(200), nullable=False),
+    # seawall.alerts.fingerprint(labels): 16 hex digits naming the series
+    sa.Column("fingerprint", sa.String(16), nullable=False),
+    sa.Column("labels", JSONDocument, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("summary", sa.Text(), nullable=False),
+    # when the condition first held (pending began), at or before fired_at
+    sa.Column("active_since", sa.Double(), nullable=False),
+    sa.Column("fired_at", sa.Double(), nullable=False),
+    # NULL while the episode is firing
+    sa.Column("resolved_at", sa.Double(), nullable=True),
+    # what was measured when it fired; NULL for a rule that fired on no data
+    sa.Column("value", sa.Double(), nullable=True),
+    sa.Column("threshold", sa.Double(), nullable=True),
+    # the learned band of a baseline rule (median, spread, samples, slot)
+    sa.Column("baseline", JSONDocument, nullable=True),
+    sa.Column("incident_id", _RowId, nullable=True),
+    sa.Column("acked_at", sa.Double(), nullable=True),
+    sa.Column("acked_by", sa.String(200), nullable=True),
+    # "the open episode of this series": resolve, acknowledge
+    sa.Index(None, "fingerprint", "resolved_at"),
+    # episodes by time: reports, the dashboard
+    sa.Index(None, "fired_at"),
+    # the episodes of an incident
+    sa.Index(None, "incident_id"),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    # a UUID, so replicas (and the admin API) can name one without a round trip
+    sa.Column("id", sa.String(36), primary_key=True),
+    # label matchers, as JSON; a notification whose labels all match is held back
+    sa.Column("matchers", JSONDocument, nullable=False),
+    sa.Column("starts_at", sa.Double(), nullable=False),
+    sa.Column("ends_at", sa.Double(), nullable=False),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Double(), nullable=False),
+    # set when someone ended it early; NULL otherwise
+    sa.Column("expired_at", sa.Double(), nullable=True),
+    sa.Index(None, "expired_at", "ends_at"),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    # JSON lists: the integration names, and the providers as "integration/provider"
+    sa.Column("integrations", JSONDocument, nullable=False),
+    sa.Column("providers", JSONDocument, nullable=False),
+    # what opened it, in words: the alert or the breaker
+    sa.Column("trigger", sa.Text(), nullable=False),
+    sa.Column("opened_at", sa.Double(), nullable=False),
+    # the earliest sign of harm found: at or before opened_at
+    sa.Column("impact_started_at", sa.Double(), nullable=False),
+    sa.Column("acknowledged_at", sa.Double(), nullable=True),
+    sa.Column("acknowledged_by", sa.String(200), nullable=True),
+    sa.Column("resolved_at", sa.Double(), nullable=True),
+    sa.Column("resolved_by", sa.String(200), nullable=True),
+    # root cause and prevention, written by people after the fact
+    sa.Column("notes", sa.Text(), nullable=True),
+    sa.CheckConstraint("state IN ('open', 'acknowledged', 'resolved')", name="state"),
+    sa.Index(None, "state"),
+    sa.Index(None, "opened_at"),
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", _RowId, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Double(), nullable=False),
+    # the alert group the message was about (route + group_by label values)
+    sa.Column("group_key", sa.Text(), nullable=False),
+    # the channel or contact name, and which of the two it is
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("target_kind", sa.String(32), nullable=False),
+    # firing, resolved, repeat, escalation ...
+    sa.Column("kind", sa.String(32), nullable=False),
+    # the escalation step, for escalation messages
+    sa.Column("step", sa.Integer(), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    # the alert series (fingerprints) the message told about
+    sa.Column("fingerprints", JSONDocument, nullable=False),
+    sa.Column("incident_id", _RowId, nullable=True),
+    sa.Index(None, "at"),
+    sa.Index(None, "incident_id"),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    # values seawall keeps for itself across restarts and replicas, e.g. the
+    # key that signs acknowledge links
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
 )

@@ -3,17 +3,23 @@
 SQLite (a file, the default) for one process; PostgreSQL when several gateway
 replicas share state. ``await Store.open(url)`` connects and migrates; the
 repositories hang off it (``store.outbox``, ``store.events``,
-``store.rollups``).
+``store.rollups``, ``store.alerts``, ``store.silences``, ``store.incidents``,
+``store.notifications``, ``store.settings``).
 """
 
 from __future__ import annotations
 
 from types import TracebackType
 
+from seawall.store._alerts import AlertEpisodes
 from seawall.store._database import Database, head_revision
 from seawall.store._event_log import EventLog
+from seawall.store._incidents import Incidents
+from seawall.store._notifications import Notifications
 from seawall.store._outbox import Outbox
 from seawall.store._rollups import Rollups
+from seawall.store._settings import Settings
+from seawall.store._silences import Silences
 
 __all__ = ["Store"]
 
@@ -32,6 +38,11 @@ class Store:
         self.outbox = Outbox(database)
         self.events = EventLog(database)
         self.rollups = Rollups(database)
+        self.alerts = AlertEpisodes(database)
+        self.silences = Silences(database)
+        self.incidents = Incidents(database)
+        self.notifications = Notifications(database)
+        self.settings = Settings(database)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, busy_timeout: float = 5.0) -> Store:
