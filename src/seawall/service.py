@@ -24,6 +24,7 @@ from seawall.config import Config, Finding, check_config, load_config
 from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine
 from seawall.gateway import GatewayHandler
+from seawall.oncall import OnCall
 from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
 from seawall.store import Store
@@ -45,6 +46,7 @@ class Service:
         *,
         config: Config | None = None,
         extra_sinks: tuple[EventSink, ...] = (),
+        alert_interval: float = 10.0,
     ) -> None:
         self._path = Path(config_path)
         self._config = config if config is not None else load_config(self._path)
@@ -53,7 +55,12 @@ class Service:
         # Rollups and the timeline; it gathers from the first event and gets
         # its store in start(), once the store is open.
         self.recorder = Recorder()
-        self._sink: EventSink = FanOutSink([self.metrics, self.recent, self.recorder, *extra_sinks])
+        # Alerts, notifications and incidents: live counts and breaker changes from
+        # the first event; evaluation starts with the store.
+        self.oncall = OnCall(self._config, engine=lambda: self._engine, interval=alert_interval)
+        self._sink: EventSink = FanOutSink(
+            [self.metrics, self.recent, self.recorder, self.oncall.live, self.oncall, *extra_sinks]
+        )
         self.store: Store | None = None
         self._outbox: StoreOutbox | None = None
         self.worker: OutboxWorker | None = None
@@ -91,6 +98,7 @@ class Service:
         self.worker = OutboxWorker(lambda: self._engine, self.store.outbox, self._outbox)
         self.worker.start()
         self.probes.start()
+        await self.oncall.start(self.store)
         gateway = self._config.gateway
         # the handler enforces gateway.max_body itself; no access log line per call
         # (a quarter of the CPU at load); metrics and rollups record every call
@@ -113,6 +121,7 @@ class Service:
                 store=lambda: self.store,
                 worker=lambda: self.worker,
                 probes=lambda: self.probes.results,
+                oncall=lambda: self.oncall,
             )
         )
         self._admin_runner = web.AppRunner(admin_app, handle_signals=False, access_log=None)
@@ -165,6 +174,7 @@ class Service:
         self._config = config
         self._tokens = TokenBook(config.admin.tokens)
         self._gateway.max_body = config.gateway.max_body
+        await self.oncall.reconfigure(config)
         self.metrics.record_reload(ok=True)
         self.recorder.record_reload(ok=True)
         task = asyncio.create_task(self._retire(old, config.gateway.drain_timeout))
@@ -189,6 +199,7 @@ class Service:
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
         await self.probes.stop()
+        await self.oncall.stop()
         if self.worker is not None:
             await self.worker.stop()
         for task in list(self._retired):

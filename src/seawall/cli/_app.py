@@ -12,7 +12,7 @@ import sys
 import typer
 
 from seawall._errors import SeawallError
-from seawall.cli import _check, _demo, _outbox, _run, _simulate, _sla
+from seawall.cli import _alerts, _check, _demo, _incident, _outbox, _run, _simulate, _sla
 from seawall.cli._export import export_app
 
 __all__ = ["app", "main"]
@@ -31,6 +31,8 @@ app.command("simulate-vendor")(_simulate.simulate_vendor)
 app.add_typer(export_app, name="export")
 app.add_typer(_outbox.app, name="outbox")
 app.add_typer(_sla.app, name="sla")
+app.add_typer(_alerts.app, name="alerts")
+app.add_typer(_incident.app, name="incident")
 
 #: exit status for a bug in seawall itself (BSD sysexits EX_SOFTWARE)
 EXIT_INTERNAL = 70

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 import typer
 from sqlalchemy.exc import ArgumentError
 
+from seawall._errors import StoreError
 from seawall.config import Config, check_config
+from seawall.store import Store
 
-__all__ = ["EXIT_FAILED", "EXIT_USAGE", "fail", "load_or_exit", "missing_sqlite_file"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "fail",
+    "load_or_exit",
+    "missing_sqlite_file",
+    "with_store",
+]
+
+T = TypeVar("T")
 
 #: the store failed, a thing asked for is missing, or the output cannot be written
 EXIT_FAILED = 1
@@ -48,3 +62,29 @@ def missing_sqlite_file(url: str) -> str | None:
         return None
     path = Path(database).expanduser()
     return None if path.exists() else str(path)
+
+
+def with_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store at ``url`` (without migrating it), run ``work``, close it.
+
+    A missing SQLite file, an empty or unreachable store end the command with
+    a one-line reason and exit status 1.
+    """
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
+
+    async def run() -> T:
+        store = await Store.open(url, migrate=False)
+        try:
+            if await store.revision() is None:
+                msg = f"store {store.url} holds no seawall data yet (seawall run creates it)"
+                raise StoreError(msg)
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        raise fail(exc.message, EXIT_FAILED) from None

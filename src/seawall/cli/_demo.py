@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import typer
+from aiohttp import web
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from seawall._errors import ConfigError
+from seawall._errors import ConfigError, SeawallError
 from seawall._events import BreakerChanged, Event
 from seawall._states import BreakerState
 from seawall.chaos import RunningSimulator, SimulatorControl, serve_simulator
@@ -72,6 +73,16 @@ class _Plan:
 class _Tally:
     outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     log: deque[str] = field(default_factory=lambda: deque(maxlen=8))
+    #: titles of the notifications the local webhook channels received
+    notifications: list[str] = field(default_factory=list)
+
+    #: every line noted, for the plain output (bounded like the demo's traffic)
+    lines: list[str] = field(default_factory=list)
+
+    def note(self, line: str) -> None:
+        self.log.append(line)
+        if len(self.lines) < 100_000:
+            self.lines.append(line)
 
     def count(self, integration: str, outcome: str) -> None:
         self.outcomes.setdefault(integration, Counter())[outcome] += 1
@@ -87,7 +98,7 @@ class _BreakerLog:
     def emit(self, event: Event) -> None:
         if isinstance(event, BreakerChanged):
             at = time.monotonic() - self._started
-            self._tally.log.append(
+            self._tally.note(
                 f"{at:5.1f}s  breaker {event.integration}/{event.provider}: "
                 f"{event.old.value} -> {event.new.value} ({event.cause})"
             )
@@ -140,6 +151,45 @@ async def _start_simulators(config: Config) -> dict[str, RunningSimulator]:
     return simulators
 
 
+def _local_webhooks(config: Config) -> dict[int, str]:
+    """Port -> channel name of each JSON webhook channel aimed at this machine."""
+    hooks: dict[int, str] = {}
+    for name, channel in config.notifications.channels.items():
+        parts = urlsplit(channel.url.get_secret_value())
+        if parts.scheme in ("json", "jsons") and parts.hostname == "127.0.0.1" and parts.port:
+            hooks.setdefault(parts.port, name)
+    return hooks
+
+
+async def _start_webhooks(config: Config, tally: _Tally, started: float) -> list[web.AppRunner]:
+    """Receivers for the local webhook channels; what they get goes into the demo's log."""
+
+    def receiver(channel: str) -> web.Application:
+        async def receive(request: web.Request) -> web.Response:
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                payload = await request.json()
+                title = str(payload.get("title", "")) if isinstance(payload, dict) else ""
+                tally.note(f"{time.monotonic() - started:5.1f}s  {channel} received: {title[:100]}")
+                tally.notifications.append(title)
+            return web.Response(status=204)
+
+        app = web.Application(client_max_size=256 * 1024)
+        app.router.add_post("/{tail:.*}", receive)
+        return app
+
+    runners = []
+    for port, channel in _local_webhooks(config).items():
+        runner = web.AppRunner(receiver(channel), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        runners.append(runner)
+    return runners
+
+
 async def _demo(path: Path, config: Config, plan: _Plan) -> None:
     from seawall.service import Service
 
@@ -147,7 +197,10 @@ async def _demo(path: Path, config: Config, plan: _Plan) -> None:
     started = time.monotonic()
     tally = _Tally()
     simulators = await _start_simulators(config)
-    service = Service(path, config=config, extra_sinks=(_BreakerLog(tally, started),))
+    webhooks = await _start_webhooks(config, tally, started)
+    service = Service(
+        path, config=config, extra_sinks=(_BreakerLog(tally, started),), alert_interval=2.0
+    )
     await service.start()
     gateway = f"http://127.0.0.1:{service.gateway_port}"
     console.print(
@@ -167,10 +220,17 @@ async def _demo(path: Path, config: Config, plan: _Plan) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        incidents = await _incidents(service)
         await service.stop()
         for simulator in simulators.values():
             await simulator.close()
+        for runner in webhooks:
+            await runner.cleanup()
         _summary(console, tally, simulators)
+        for line in incidents:
+            console.print(line)
+        if incidents:
+            console.print(f"  report: seawall incident report <number> -c {path}")
 
 
 async def _shoppers(
@@ -278,14 +338,14 @@ async def _outage(
         await asyncio.wait_for(stop.wait(), after)
         return
     await control.add_fault(kind="error", path="/v1/*", rate=1.0, statuses=[503])
-    tally.log.append(
+    tally.note(
         f"{time.monotonic() - started:5.1f}s  OUTAGE: the payment vendor answers 503 to everything"
     )
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), lasting)
         return
     await control.clear_faults()
-    tally.log.append(f"{time.monotonic() - started:5.1f}s  the payment vendor has recovered")
+    tally.note(f"{time.monotonic() - started:5.1f}s  the payment vendor has recovered")
 
 
 def _table(service: object, tally: _Tally, elapsed: float) -> Group:
@@ -333,7 +393,31 @@ def _table(service: object, tally: _Tally, elapsed: float) -> Group:
                 str(vendor) if i == 0 else "",
                 str(runtime.inflight) if i == 0 else "",
             )
-    return Group(table, Text("\n".join(tally.log) or "(events appear here)"))
+    return Group(table, _alerts_line(service), Text("\n".join(tally.log) or "(events appear here)"))
+
+
+async def _incidents(service: object) -> list[str]:
+    """One line per incident the demo opened, for the summary."""
+    from seawall.service import Service
+
+    assert isinstance(service, Service)
+    if service.store is None:
+        return []
+    with contextlib.suppress(SeawallError):
+        found = await service.store.incidents.list(limit=10)
+        return [f"\nincident #{i.id} ({i.state.value}): {i.title}" for i in found]
+    return []
+
+
+def _alerts_line(service: object) -> Text:
+    """Firing alerts, in one line under the table."""
+    from seawall.service import Service
+
+    assert isinstance(service, Service)
+    firing = [s.rule for s in service.oncall.statuses() if s.state == "firing"]
+    if not firing:
+        return Text("alerts: none firing", style="green")
+    return Text(f"alerts FIRING: {', '.join(firing)}", style="bold red")
 
 
 async def _watch(
@@ -350,9 +434,9 @@ async def _watch(
         printed = 0
         while time.monotonic() < deadline:
             await asyncio.sleep(0.25)
-            for line in list(tally.log)[printed:]:
+            for line in tally.lines[printed:]:
                 console.print(line)
-            printed = len(tally.log)
+            printed = len(tally.lines)
         return
     with Live(_table(service, tally, 0), console=console, refresh_per_second=4) as live:
         while time.monotonic() < deadline and not stop.is_set():
@@ -361,6 +445,10 @@ async def _watch(
 
 
 def _summary(console: Console, tally: _Tally, simulators: dict[str, RunningSimulator]) -> None:
+    if tally.notifications:
+        console.print(f"\nnotifications the demo webhook received: {len(tally.notifications)}")
+        for title in tally.notifications[-5:]:
+            console.print(f"  {title}")
     console.print("\nsummary (what the shoppers saw):")
     for name, outcomes in tally.outcomes.items():
         parts = ", ".join(f"{k} {v}" for k, v in outcomes.most_common())

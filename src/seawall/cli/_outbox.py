@@ -11,11 +11,9 @@ dead, for ``retry``), 2 bad input (configuration, id, option).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,8 +24,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from seawall._errors import StoreError
-from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, missing_sqlite_file
+from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, with_store
 from seawall.config import format_duration
 from seawall.store import OutboxMessage, OutboxState, Store
 from seawall.web import UUID_PATTERN, message_view
@@ -65,38 +62,11 @@ FormatOption = Annotated[
 IdArgument = Annotated[str, typer.Argument(help="The message id (a UUID).", show_default=False)]
 
 
-def _store_url(config: Path) -> str:
-    return load_or_exit(config).store
-
-
 def _message_id(text: str) -> str:
     if not re.fullmatch(UUID_PATTERN, text):
         msg = f"'{text[:60]}' is not a message id; ids are UUIDs (see seawall outbox list)"
         raise fail(msg, EXIT_USAGE)
     return text.lower()
-
-
-def _with_store(config: Path, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the configured store (without migrating it), run ``work``, close it."""
-    url = _store_url(config)
-    missing = missing_sqlite_file(url)
-    if missing is not None:
-        raise fail(f"no store at {missing} (seawall run creates it)", EXIT_FAILED)
-
-    async def run() -> T:
-        store = await Store.open(url, migrate=False)
-        try:
-            if await store.revision() is None:
-                msg = f"store {store.url} holds no seawall data yet (seawall run creates it)"
-                raise StoreError(msg)
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(run())
-    except StoreError as exc:
-        raise fail(exc.message, EXIT_FAILED) from None
 
 
 def _when(seconds: float | None) -> str:
@@ -148,7 +118,7 @@ def list_messages(
     async def work(store: Store) -> list[OutboxMessage]:
         return await store.outbox.list(state=wanted, integration=integration, limit=limit)
 
-    views = [message_view(m) for m in _with_store(config, work)]
+    views = [message_view(m) for m in with_store(load_or_exit(config).store, work)]
     if output is OutputFormat.json:
         _print_json({"messages": views})
         return
@@ -189,7 +159,7 @@ def show(
     async def work(store: Store) -> OutboxMessage | None:
         return await store.outbox.get(wanted)
 
-    found = _with_store(config, work)
+    found = with_store(load_or_exit(config).store, work)
     if found is None:
         raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     view = message_view(found)
@@ -210,7 +180,7 @@ def retry(
         retried = await store.outbox.retry(wanted, now=time.time())
         return retried, await store.outbox.get(wanted)
 
-    retried, found = _with_store(config, work)
+    retried, found = with_store(load_or_exit(config).store, work)
     if found is None:
         raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     if not retried:
@@ -232,7 +202,7 @@ def drop(
     async def work(store: Store) -> bool:
         return await store.outbox.drop(wanted)
 
-    if not _with_store(config, work):
+    if not with_store(load_or_exit(config).store, work):
         raise fail(f"no outbox message {wanted}", EXIT_FAILED)
     if output is OutputFormat.json:
         _print_json({"dropped": wanted})

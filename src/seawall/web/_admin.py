@@ -15,6 +15,20 @@ from aiohttp import web
 from seawall._states import BreakerState
 from seawall.engine import Engine
 from seawall.web._auth import Identity
+from seawall.web._oncall import (
+    ack_alert,
+    ack_by_link,
+    ack_incident,
+    add_silence,
+    confirm_ack_link,
+    expire_silence,
+    get_incident,
+    incident_report,
+    list_alerts,
+    list_incidents,
+    list_silences,
+    resolve_incident,
+)
 from seawall.web._openapi import openapi_document
 from seawall.web._operations import (
     CONTEXT,
@@ -179,6 +193,18 @@ ROUTES: tuple[tuple[str, str, Handler, str | None], ...] = (
     ("DELETE", "/api/v1/outbox/{id}", drop_outbox_message, "operator"),
     ("POST", "/api/v1/outbox/{id}/retry", retry_outbox_message, "operator"),
     ("GET", "/api/v1/sla", get_sla, "viewer"),
+    ("GET", "/api/v1/alerts", list_alerts, "viewer"),
+    ("POST", "/api/v1/alerts/{fingerprint}/ack", ack_alert, "operator"),
+    ("GET", "/api/v1/ack/{token}", confirm_ack_link, None),
+    ("POST", "/api/v1/ack/{token}", ack_by_link, None),
+    ("GET", "/api/v1/silences", list_silences, "viewer"),
+    ("POST", "/api/v1/silences", add_silence, "operator"),
+    ("DELETE", "/api/v1/silences/{id}", expire_silence, "operator"),
+    ("GET", "/api/v1/incidents", list_incidents, "viewer"),
+    ("GET", "/api/v1/incidents/{id}", get_incident, "viewer"),
+    ("POST", "/api/v1/incidents/{id}/ack", ack_incident, "operator"),
+    ("POST", "/api/v1/incidents/{id}/resolve", resolve_incident, "operator"),
+    ("GET", "/api/v1/incidents/{id}/report", incident_report, "viewer"),
     ("POST", "/api/v1/reload", reload_config, "admin"),
 )
 

@@ -29,6 +29,7 @@ from seawall._errors import StoreError
 from seawall.config import FallbackQueue, Finding, UnitError, parse_duration
 from seawall.delivery import OutboxWorker
 from seawall.engine import Engine
+from seawall.oncall import OnCall
 from seawall.routing import ActiveWindow, ProviderHealth, ProviderStatus
 from seawall.store import OutboxMessage, OutboxState, Store
 from seawall.web._auth import Identity, TokenBook
@@ -99,6 +100,8 @@ class AdminContext:
     probes: Callable[[], Mapping[tuple[str, str], bool]] = dict
     #: Unix time, for ages and for showing monotonic deadlines as times
     wall: Callable[[], float] = time.time
+    #: alerts, notifications and incidents (None before the service has started)
+    oncall: Callable[[], OnCall | None] = lambda: None
 
 
 CONTEXT: web.AppKey[AdminContext] = web.AppKey("seawall.admin", AdminContext)

@@ -1,0 +1,428 @@
+"""On call: alert rules, notifications and incidents run as one part of the service.
+
+Every ``interval`` seconds :meth:`OnCall.tick` evaluates the rules over the
+live counts, records firing and resolved alerts (``store.alerts``), opens or
+joins incidents, feeds the notifier (routes, groups, silences, escalation)
+and lets it send what is due. Breaker changes arrive as events (the on-call
+part is an :class:`~seawall._events.EventSink`) and open incidents for
+critical integrations. Acknowledgements and silences made by the CLI go to
+the store; each tick picks them up, so every replica and the CLI agree.
+
+A failing tick is logged and the next one runs: an unreachable store or a
+broken rule never stops evaluation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seawall._errors import SeawallError
+from seawall._events import BreakerChanged, Event
+from seawall._states import BreakerState
+from seawall.alerts import AlertStatus, Baselines, Evaluator, LiveMetrics, Transition
+from seawall.config import Config
+from seawall.engine import Engine
+from seawall.incidents import Incident, IncidentBook
+from seawall.notify import (
+    AckSigner,
+    Deliverer,
+    GroupView,
+    Notifier,
+    NotifierStatus,
+    SilenceBook,
+    SilenceRecord,
+)
+from seawall.oncall._evidence import evidence_text
+from seawall.oncall._stores import StoreNotificationLog, StoreSilences
+from seawall.store import Store
+
+__all__ = ["ACK_KEY", "OnCall", "as_plain"]
+
+log = logging.getLogger("seawall.oncall")
+
+#: the settings key of the secret that signs acknowledge links
+ACK_KEY = "notify.ack-link-key"
+_MAX_BREAKER_EVENTS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _BreakerMove:
+    integration: str
+    provider: str
+    state: BreakerState
+    at: float
+
+
+class OnCall:
+    """The alert evaluator, the notifier and the incident book, under one loop.
+
+    ::
+
+        oncall = OnCall(config, engine=lambda: service.engine)
+        sink = FanOutSink([..., oncall.live, oncall])   # counts and breaker changes
+        await oncall.start(store)
+        ...
+        await oncall.stop()
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        engine: Callable[[], Engine],
+        clock: Callable[[], float] = time.time,
+        interval: float = 10.0,
+        deliverer: Deliverer | None = None,
+        admin_url: str | None = None,
+        baseline_every: float = 300.0,
+    ) -> None:
+        if interval <= 0:
+            msg = f"the evaluation interval must be positive, not {interval}"
+            raise ValueError(msg)
+        self._config = config
+        self._engine = engine
+        self._clock = clock
+        self._interval = interval
+        self._deliverer = deliverer
+        self._admin_url = admin_url
+        # counts as fine as the evaluation (a short window must not reach far back)
+        resolution = max([r for r in (1.0, 2.0, 5.0, 10.0) if r <= interval], default=1.0)
+        self.live = LiveMetrics(clock=clock, resolution=resolution)
+        self._baselines = Baselines(refresh_every=baseline_every)
+        self.evaluator = Evaluator(config, self.live, baselines=self._baselines)
+        self._breakers: deque[_BreakerMove] = deque(maxlen=_MAX_BREAKER_EVENTS)
+        self._store: Store | None = None
+        self._notifier: Notifier | None = None
+        self._incidents: IncidentBook | None = None
+        self._signer: AckSigner | None = None
+        self._acked: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._lock = asyncio.Lock()
+        #: ticks that failed (logged); the loop carries on
+        self.failed_ticks = 0
+        self.last_tick: float | None = None
+
+    # -- the sink -------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Keep breaker changes for the next tick (incidents); other events are ignored."""
+        if type(event) is BreakerChanged:
+            self._breakers.append(
+                _BreakerMove(event.integration, event.provider, event.new, self._clock())
+            )
+
+    # -- parts ----------------------------------------------------------------------------
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            msg = "on-call is not started: the notifier needs the store"
+            raise SeawallError(msg)
+        return self._notifier
+
+    @property
+    def incidents(self) -> IncidentBook:
+        if self._incidents is None:
+            msg = "on-call is not started: incidents need the store"
+            raise SeawallError(msg)
+        return self._incidents
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            msg = "on-call is not started: there is no store yet"
+            raise SeawallError(msg)
+        return self._store
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, store: Store) -> None:
+        """Seed the live counts from stored rollups, restore firing alerts, start the loop."""
+        self._store = store
+        now = self._clock()
+        self.live.retention = max(self.live.retention, self.evaluator.retention)
+        since = now - self.live.retention
+        rows = await store.rollups.query(start=since, end=now + 60, width=60)
+        self.live.seed(rows, since=since)
+        firing = await store.alerts.open_episodes()
+        self.evaluator.restore((e.fingerprint, e.fired_at) for e in firing)
+        self._acked = {e.id for e in firing if e.acked_at is not None}
+        self._signer = AckSigner(await store.settings.secret(ACK_KEY))
+        self._notifier = self._build_notifier(self._config)
+        await self._notifier.silences.load(StoreSilences(store))
+        self._notifier.start()
+        self._incidents = IncidentBook(
+            store, self._config, clock=self._clock, first_failure=self._first_failure
+        )
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="seawall-oncall")
+
+    def _build_notifier(self, config: Config) -> Notifier:
+        assert self._store is not None
+        return Notifier(
+            config.notifications,
+            deliverer=self._deliverer,
+            log=StoreNotificationLog(self._store),
+            silences=SilenceBook(config.notifications.silences),
+            inhibited=self._inhibited,
+            evidence=self._evidence,
+            ack_link=self.ack_link,
+        )
+
+    async def stop(self) -> None:
+        """Stop evaluating; queued deliveries get the notifier's drain time."""
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._notifier is not None:
+            await self._notifier.stop()
+
+    async def reconfigure(self, config: Config) -> None:
+        """Use a reloaded configuration; unchanged rules keep their state."""
+        async with self._lock:
+            changed = config.notifications != self._config.notifications
+            self._config = config
+            transitions = self.evaluator.reconfigure(config, now=self._clock())
+            self.live.retention = max(self.live.retention, self.evaluator.retention)
+            if self._incidents is not None:
+                self._incidents.reconfigure(config)
+            if changed and self._notifier is not None and self._store is not None:
+                old = self._notifier
+                new = self._build_notifier(config)
+                await new.silences.load(StoreSilences(self._store))
+                new.start()
+                self._notifier = new
+                await old.stop()
+                # alerts firing before the reload are routed by the new rules
+                new.submit(_refire(self.evaluator.statuses(), self._clock()))
+            if transitions:
+                await self._record(transitions)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bad tick must not end alerting
+                self.failed_ticks += 1
+                log.exception("alert evaluation failed; trying again in %gs", self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    # -- one round ------------------------------------------------------------------------
+
+    async def tick(self, now: float | None = None) -> list[Transition]:
+        """One evaluation round at ``now`` (default: the clock); the transitions it made."""
+        async with self._lock:
+            when = self._clock() if now is None else now
+            store = self.store
+            try:
+                await self._baselines.refresh(store.rollups, when)
+            except SeawallError as exc:
+                log.warning("baselines not refreshed: %s", exc)
+            transitions = self.evaluator.evaluate(when)
+            await self._record(transitions)
+            await self._breaker_moves()
+            await self.incidents.maybe_resolve(when, self._breaker_states())
+            await self._sync_from_store()
+            self.notifier.submit(transitions)
+            await self.notifier.tick(when)
+            self.last_tick = when
+            return transitions
+
+    async def _record(self, transitions: list[Transition]) -> None:
+        for transition in transitions:
+            if transition.state in ("firing", "resolved"):
+                await self.incidents.on_transition(transition)
+
+    async def _breaker_moves(self) -> None:
+        while self._breakers:
+            move = self._breakers.popleft()
+            await self.incidents.on_breaker(move.integration, move.provider, move.state, move.at)
+
+    def _breaker_states(self) -> dict[tuple[str, str], BreakerState]:
+        engine = self._engine()
+        return {
+            (name, provider.name): engine.breaker_state(name, provider.name)
+            for name, runtime in engine.integrations.items()
+            for provider in runtime.providers
+        }
+
+    async def _sync_from_store(self) -> None:
+        """Silences and acknowledgements made elsewhere (the CLI, another replica)."""
+        store = self.store
+        notifier = self.notifier
+        await notifier.silences.load(StoreSilences(store), at=self._clock())
+        for episode in await store.alerts.open_episodes():
+            if episode.acked_at is not None and episode.id not in self._acked:
+                self._acked.add(episode.id)
+                notifier.ack(
+                    episode.fingerprint, by=episode.acked_by or "someone", at=episode.acked_at
+                )
+
+    # -- notifier hooks -------------------------------------------------------------------
+
+    def _inhibited(self, labels: Mapping[str, str], at: float) -> str | None:
+        """Alerts about a provider in a maintenance window stay quiet.
+
+        An alert naming a provider is inhibited while that provider's window is
+        open; one naming only an integration while any of its providers is in a
+        window (the failover it causes is expected).
+        """
+        integration = labels.get("integration")
+        engine = self._engine()
+        if integration is None or integration not in engine.integrations:
+            return None
+        provider = labels.get("provider")
+        names = (
+            [provider] if provider else [p.name for p in engine.integration(integration).providers]
+        )
+        for name in names:
+            if name not in engine.integration(integration).by_name:
+                continue
+            window = engine.maintenance(integration, name)
+            if window is not None:
+                return f"maintenance window on {integration}/{name} ({window.reason})"
+        return None
+
+    def _first_failure(self, integration: str, start: float, until: float) -> float | None:
+        """The start of the first live-count bucket from ``start`` that saw a vendor fault."""
+        step = self.live.resolution
+        at = start
+        while at < min(until, start + 60.0):
+            half = step / 2  # a window of exactly the bucket holding at
+            counts = self.live.window(integration, None, seconds=half, now=at + half)
+            if counts.samples and (counts.error_rate or 0.0) > 0.0:
+                return at
+            at += step
+        return None
+
+    async def _evidence(self, group: GroupView) -> str:
+        return await evidence_text(self.store, group, now=self._clock())
+
+    def ack_link(self, group_key: str) -> str:
+        """A link that acknowledges ``group_key`` (it asks to confirm before it acts)."""
+        if self._signer is None:
+            msg = "on-call is not started: no acknowledge key yet"
+            raise SeawallError(msg)
+        base = self._admin_url or _default_admin_url(self._config)
+        return f"{base.rstrip('/')}/api/v1/ack/{self._signer.token(group_key)}"
+
+    # -- people ---------------------------------------------------------------------------
+
+    def statuses(self) -> list[AlertStatus]:
+        return self.evaluator.statuses()
+
+    def notifications(self) -> NotifierStatus:
+        return self.notifier.status()
+
+    async def ack_alert(self, fingerprint: str, *, by: str) -> bool:
+        """Acknowledge the firing alert with ``fingerprint``: its escalation stops."""
+        at = self._clock()
+        stored = await self.store.alerts.ack(fingerprint, at=at, by=by)
+        notified = self.notifier.ack(fingerprint, by=by, at=at)
+        if stored:
+            self._acked.update(
+                e.id for e in await self.store.alerts.open_episodes() if e.acked_at is not None
+            )
+        return stored or notified
+
+    def verify_ack_token(self, token: str) -> str | None:
+        """The group key a link's token acknowledges, or None (forged, expired)."""
+        if self._signer is None:
+            return None
+        return self._signer.verify(token, self._clock())
+
+    async def ack_group(self, group_key: str, *, by: str) -> bool:
+        """Acknowledge a notification group and every alert in it."""
+        at = self._clock()
+        fingerprints = [
+            a.fingerprint
+            for g in self.notifier.status().groups
+            if g.key == group_key
+            for a in g.alerts
+        ]
+        done = self.notifier.ack(group_key, by=by, at=at)
+        for fingerprint in fingerprints:
+            await self.store.alerts.ack(fingerprint, at=at, by=by)
+        return done
+
+    async def ack_incident(self, incident_id: int, *, by: str) -> Incident:
+        """Acknowledge an incident and its alerts; their escalations stop."""
+        incident = await self.incidents.ack(incident_id, by=by, at=self._clock())
+        for episode in await self.store.alerts.of_incident(incident_id):
+            if episode.resolved_at is None:
+                self.notifier.ack(episode.fingerprint, by=by, at=self._clock())
+                self._acked.add(episode.id)
+        return incident
+
+    async def add_silence(
+        self,
+        matchers: Mapping[str, str],
+        *,
+        starts_at: float,
+        ends_at: float,
+        comment: str,
+        created_by: str,
+    ) -> SilenceRecord:
+        return await self.notifier.silences.add(
+            matchers, starts_at=starts_at, ends_at=ends_at, comment=comment, created_by=created_by
+        )
+
+    async def expire_silence(self, silence_id: str) -> SilenceRecord | None:
+        return await self.notifier.silences.expire(silence_id, self._clock())
+
+
+def _default_admin_url(config: Config) -> str:
+    if config.admin.public_url:
+        return config.admin.public_url
+    host, port = config.admin.listen
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _refire(statuses: list[AlertStatus], now: float) -> list[Transition]:
+    """Firing transitions for series already firing, to route them again after a reload."""
+    return [
+        Transition(
+            rule=s.rule,
+            labels=dict(s.labels),
+            state="firing",
+            previous="firing",
+            at=now,
+            value=s.value,
+            threshold=s.threshold,
+            summary=s.summary,
+            severity=s.severity,
+            active_since=s.active_since,
+            fired_at=s.fired_at,
+            baseline=s.baseline,
+        )
+        for s in statuses
+        if s.state == "firing"
+    ]
+
+
+def as_plain(value: Any) -> Any:
+    """Dataclass-free JSON values (mappings to dicts, tuples to lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_plain(v) for v in value]
+    return value
