@@ -130,6 +130,9 @@ class Service:
             self._admin_runner, *self._config.admin.listen, reuse_address=True
         ).start()
         self.admin_port = _bound_port(self._admin_runner)
+        host = self._config.admin.listen[0]
+        shown = f"[{host}]" if ":" in host else host
+        self.oncall.admin_url = f"http://{shown}:{self.admin_port}"
         self.metrics.track_inflight(self._inflight)
         self.metrics.track_bulkhead_queued(self._queued)
         worker = self.worker

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -166,6 +167,14 @@ async def test_outage_to_incident_timeline_notifications_and_report(tmp_path: Pa
 
             await _until(opened, 20, "an incident and a firing notification")
             (incident,) = await store.incidents.list()
+            firing = next(p for p in received if "FIRING" in str(p.get("title", "")))
+            links = re.findall(r"http://\S+/api/v1/ack/\S+", str(firing.get("message", "")))
+            assert links, f"no acknowledge link in {firing}"
+            assert links[0].startswith(f"http://127.0.0.1:{service.admin_port}/")
+            async with httpx.AsyncClient(timeout=10) as browser:
+                page = await browser.get(links[0])
+            assert page.status_code == 200
+            assert "<form" in page.text  # a confirmation: opening the link acknowledges nothing
             acked = await admin.post(f"/api/v1/incidents/{incident.id}/ack")
             assert acked.status_code == 200, acked.text
             assert acked.json()["acknowledged_by"] == "oncall"

@@ -91,7 +91,8 @@ class OnCall:
         self._clock = clock
         self._interval = interval
         self._deliverer = deliverer
-        self._admin_url = admin_url
+        #: where the admin API listens, for acknowledge links (admin.public_url wins)
+        self.admin_url = admin_url
         # counts as fine as the evaluation (a short window must not reach far back)
         resolution = max([r for r in (1.0, 2.0, 5.0, 10.0) if r <= interval], default=1.0)
         self.live = LiveMetrics(clock=clock, resolution=resolution)
@@ -321,7 +322,7 @@ class OnCall:
         if self._signer is None:
             msg = "on-call is not started: no acknowledge key yet"
             raise SeawallError(msg)
-        base = self._admin_url or _default_admin_url(self._config)
+        base = self._config.admin.public_url or self.admin_url or _default_admin_url(self._config)
         return f"{base.rstrip('/')}/api/v1/ack/{self._signer.token(group_key)}"
 
     # -- people ---------------------------------------------------------------------------
