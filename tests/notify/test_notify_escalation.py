@@ -337,3 +337,31 @@ async def test_an_alert_arriving_while_evidence_is_gathered_is_announced_later()
         "firing",
         "[FIRING:2] payments (critical)",
     )
+
+
+async def test_delivered_steps_stop_on_ack(mailbox: Mailbox, hook: Hook) -> None:
+    """Real deliveries: step 1 reaches the webhook; after an ack, step 2's email never leaves."""
+    config = _config(
+        channels={
+            "slack-ops": {"url": hook.url("ops")},
+            "sms-lead": {"url": hook.url("sms")},
+            "email-oncall": {"url": mailbox.url("oncall@example.com")},
+        },
+    )
+    notifier, log = make_notifier(config)
+    notifier.start()
+    try:
+        notifier.submit([transition(at=T0)])
+        await notifier.tick(T0)
+        await settle(notifier)
+        assert len(hook.payloads) == 2  # slack-ops and sms-lead, at once
+        assert notifier.ack("route0/integration=payments", by="alice", at=T0 + 600)
+        await notifier.tick(T0 + 900)
+        await notifier.tick(T0 + 1800)
+        await settle(notifier)
+    finally:
+        await notifier.stop()
+    assert mailbox.mails == [], "the engineering manager is not paged after the ack"
+    assert len(hook.payloads) == 2
+    steps = sorted((r.target, r.step, r.status) for r in log.records)
+    assert steps == [("slack-ops", 0, "delivered"), ("sms-lead", 0, "delivered")]
