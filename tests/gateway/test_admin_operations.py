@@ -8,11 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
+from seawall.config._operations import AdminToken
 from seawall.service import Service
+from seawall.web import AdminContext, RecentCalls, TokenBook, build_admin_app
 from tests.gateway.conftest import (
     ADMIN_TOKEN,
     OPERATOR_TOKEN,
@@ -302,3 +306,46 @@ async def test_operator_actions_land_on_the_timeline_with_who_did_them(tmp_path:
         ("maintenance-stopped", "pay", "first", "oncall"),
     ]
     assert events[0].data["state"] == "forced_open"
+
+
+async def test_an_absurd_maintenance_duration_is_a_400_not_a_crash(tmp_path: Path) -> None:
+    async with running(tmp_path) as run:
+        answer = await run.admin.post(
+            MAINTENANCE,
+            content=b'{"duration": 1' + b"0" * 400 + b"}",
+            headers={**OPERATOR, "Content-Type": "application/json"},
+        )
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "a maintenance window lasts from 1s to 30d"
+
+
+async def test_a_bug_in_a_handler_is_a_problem_response_and_a_logged_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> Any:
+        raise RuntimeError("engine exploded")
+
+    async def reload() -> list[Any]:
+        return []
+
+    ctx = AdminContext(
+        engine=broken,
+        tokens=lambda: TokenBook([AdminToken(name="ops", token=ADMIN_TOKEN, role="admin")]),
+        recent=RecentCalls(),
+        metrics=lambda accept: (b"", "text/plain"),
+        reload=reload,
+        version="test",
+    )
+    runner = web.AppRunner(build_admin_app(ctx), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            answer = await client.get("/api/v1/integrations", headers=ADMIN)
+    finally:
+        await runner.cleanup()
+    assert answer.status_code == 500
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "engine exploded" not in answer.text  # internals stay in the log
+    assert any("engine exploded" in (r.exc_text or "") for r in caplog.records)

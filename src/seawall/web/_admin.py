@@ -7,7 +7,9 @@ holds the context and the response helpers every handler shares.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -53,6 +55,8 @@ from seawall.web._operations import (
 from seawall.web._sla import get_sla
 
 __all__ = ["ROUTES", "AdminContext", "build_admin_app"]
+
+_log = logging.getLogger("seawall.web")
 
 _SETTABLE = {
     "forced_open": BreakerState.FORCED_OPEN,
@@ -245,6 +249,13 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
                 response.headers["Allow"] = exc.headers["Allow"]
             return response
         raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - a bug: logged with its traceback, a problem for the caller
+        _log.exception("admin API %s %s failed", request.method, request.path)
+        return problem(
+            500, "Internal error", "seawall failed to answer; the admin server log has the details"
+        )
 
 
 def build_admin_app(ctx: AdminContext) -> web.Application:

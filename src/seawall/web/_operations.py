@@ -312,7 +312,10 @@ def parse_window_duration(value: object) -> float:
         except UnitError as exc:
             raise Invalid(str(exc)) from None
     else:
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            raise Invalid("a maintenance window lasts from 1s to 30d") from None
     if not (math.isfinite(seconds) and MIN_DURATION <= seconds <= MAX_DURATION):
         raise Invalid("a maintenance window lasts from 1s to 30d")
     return seconds
