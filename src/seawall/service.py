@@ -47,6 +47,7 @@ class Service:
         config: Config | None = None,
         extra_sinks: tuple[EventSink, ...] = (),
         alert_interval: float = 10.0,
+        incident_settle: float = 120.0,
     ) -> None:
         self._path = Path(config_path)
         self._config = config if config is not None else load_config(self._path)
@@ -57,7 +58,13 @@ class Service:
         self.recorder = Recorder()
         # Alerts, notifications and incidents: live counts and breaker changes from
         # the first event; evaluation starts with the store.
-        self.oncall = OnCall(self._config, engine=lambda: self._engine, interval=alert_interval)
+        # an incident resolves once its alerts have and its breakers stayed closed this long
+        self.oncall = OnCall(
+            self._config,
+            engine=lambda: self._engine,
+            interval=alert_interval,
+            settle_for=incident_settle,
+        )
         self._sink: EventSink = FanOutSink(
             [self.metrics, self.recent, self.recorder, self.oncall.live, self.oncall, *extra_sinks]
         )

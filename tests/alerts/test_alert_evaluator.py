@@ -319,7 +319,7 @@ def test_no_data_counts_rejections_as_data() -> None:
 
 
 def test_backup_age_against_the_rpo() -> None:
-    """payments' rpo is 1m: 30 s is fine, 90 s fires; an unknown age is no data, not a fire."""
+    """payments' rpo is 1m: 30 s is fine, 90 s fires; an unknown age neither fires nor clears."""
     ages: dict[str | None, float | None] = {"payments": 30.0, None: 30.0}
     config = make_config(
         """
@@ -339,9 +339,13 @@ def test_backup_age_against_the_rpo() -> None:
     )
     ages["payments"] = None
     run.advance(10)
-    assert states(run.transitions, "pay-backup") == ["firing", "resolved"]
+    assert states(run.transitions, "pay-backup") == ["firing"], "no data is not a recovery"
     statuses = {s.rule: s for s in run.evaluator.statuses()}
     assert statuses["pay-backup"].note == "no data"
+    assert statuses["pay-backup"].state == "firing"
+    ages["payments"] = 20.0
+    run.advance(10)
+    assert states(run.transitions, "pay-backup") == ["firing", "resolved"]
 
 
 # -- (h) restore -------------------------------------------------------------------------------

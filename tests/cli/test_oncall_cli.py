@@ -210,3 +210,23 @@ def test_commands_refuse_a_missing_store(tmp_path: Path) -> None:
         code, out = _run(*args)
         assert code == 1, (args, out)
         assert "no store at" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["alerts", "ack", "0123456789abcdef", "--by", "x" * 200], "--by"),
+        (["incident", "ack", "1", "--by", "x" * 200], "--by"),
+        (["incident", "report", "99999999999999999999999"], "Invalid value for"),
+        (["alerts", "silence", "add", "--match", "a=b", "--for", "99999999999d"], "at most 30d"),
+        (["alerts", "review", "--since", "5000d"], "at most"),
+    ],
+)
+def test_out_of_range_input_is_refused_clearly(tmp_path: Path, args: list[str], says: str) -> None:
+    path = _config(tmp_path)
+    _seed(path)
+    code, out = _run(*args, "-c", str(path))
+    assert code == 2, out
+    assert says in out
+    assert "Traceback" not in out
+    assert "internal error" not in out

@@ -143,7 +143,7 @@ async def test_outage_to_incident_timeline_notifications_and_report(tmp_path: Pa
         await serve_simulator("payment") as backup,
     ):
         path = write_config(tmp_path, _config(stripe.url, backup.url, hook_port, store_path))
-        service = Service(path, alert_interval=0.2)
+        service = Service(path, alert_interval=0.2, incident_settle=1.0)
         await service.start()
         stop = asyncio.Event()
         shopper = asyncio.create_task(_shop(f"http://127.0.0.1:{service.gateway_port}", stop))

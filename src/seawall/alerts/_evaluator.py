@@ -196,9 +196,13 @@ class Evaluator:
             try:
                 measured = rule.measure(sources, now)
                 before = states[name]
+                active = measured.active
+                if measured.value is None and before.state == "firing" and not active:
+                    # no data while firing: an outage that stops the traffic is no recovery
+                    active = True
                 after, moved = step(
                     before,
-                    active=measured.active,
+                    active=active,
                     now=now,
                     for_=rule.for_,
                     keep_firing_for=rule.keep_firing_for,

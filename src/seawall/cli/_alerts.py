@@ -49,14 +49,28 @@ class ReviewFormat(StrEnum):
     markdown = "markdown"
 
 
-def _duration(text: str, option: str) -> float:
+#: the longest silence and review period, as the admin API allows
+_LONGEST = 30 * 86400.0
+_REVIEW_LONGEST = 400 * 86400.0
+_MAX_NAME = 128
+
+
+def _duration(text: str, option: str, longest: float = _LONGEST) -> float:
     try:
         seconds = parse_duration(text)
     except UnitError as exc:
         raise fail(f"{option}: {exc}", EXIT_USAGE) from None
     if seconds <= 0:
         raise fail(f"{option} must be longer than zero", EXIT_USAGE)
+    if seconds > longest:
+        raise fail(f"{option} is at most {format_duration(longest)}", EXIT_USAGE)
     return seconds
+
+
+def _name(by: str) -> str:
+    if not 1 <= len(by) <= _MAX_NAME or not by.isprintable():
+        raise fail(f"--by is a printable name of 1 to {_MAX_NAME} characters", EXIT_USAGE)
+    return by
 
 
 @app.command("review")
@@ -72,7 +86,7 @@ def review_command(
     """How each rule behaved: how often it fired, how fast it resolved, how far its
     baseline moved, and the rules that never fired or fire all the time."""
     loaded = load_or_exit(config)
-    period = _duration(since, "--since")
+    period = _duration(since, "--since", _REVIEW_LONGEST)
     until = time.time()
     start = until - period
 
@@ -147,6 +161,9 @@ def silence_add(
     loaded = load_or_exit(config)
     matchers = _matchers(match)
     seconds = _duration(duration, "--for")
+    by = _name(by)
+    if len(comment) > 1024 or not comment.isprintable():
+        raise fail("--comment is printable text of at most 1,024 characters", EXIT_USAGE)
     now = time.time()
 
     async def work(store: Store) -> SilenceRecord:
@@ -223,6 +240,7 @@ def ack(
     """Acknowledge a firing alert: its escalation stops at the next evaluation."""
     if not re.fullmatch(r"[0-9a-f]{16}", fingerprint):
         raise fail("a fingerprint is 16 hex digits (GET /api/v1/alerts shows them)", EXIT_USAGE)
+    by = _name(by)
     loaded = load_or_exit(config)
 
     async def work(store: Store) -> bool:

@@ -45,8 +45,9 @@ ConfigOption = Annotated[
     Path, typer.Option("-c", "--config", help="Configuration file naming the store.")
 ]
 IdArgument = Annotated[
-    int, typer.Argument(help="The incident's number.", min=1, show_default=False)
+    int, typer.Argument(help="The incident's number.", min=1, max=2**63 - 1, show_default=False)
 ]
+_MAX_NAME = 128
 
 
 class ReportFormat(StrEnum):
@@ -108,6 +109,8 @@ def list_incidents(
 
 
 def _move(config: Path, incident_id: int, action: str, by: str) -> Incident:
+    if not 1 <= len(by) <= _MAX_NAME or not by.isprintable():
+        raise fail(f"--by is a printable name of 1 to {_MAX_NAME} characters", EXIT_USAGE)
     loaded: Config = load_or_exit(config)
 
     async def work(store: Store) -> Incident:

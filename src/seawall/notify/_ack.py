@@ -76,6 +76,15 @@ class AckSigner:
         payload = f"{expires}.{group_key}".encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
+    def issued_at(self, token: str) -> float | None:
+        """When a token :meth:`verify` accepts was made (its expiry minus the lifetime)."""
+        head = token.partition(".")[0]
+        try:
+            expires = _unb64(head).partition(b".")[0].decode("ascii")
+            return int(expires) - self._ttl
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+
     def verify(self, token: str, now: float) -> str | None:
         """The group key the token acknowledges, or None if forged, mangled or expired."""
         if not token or len(token) > _MAX_TOKEN or token.count(".") != 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -50,6 +51,8 @@ log = logging.getLogger("seawall.oncall")
 #: the settings key of the secret that signs acknowledge links
 ACK_KEY = "notify.ack-link-key"
 _MAX_BREAKER_EVENTS = 10_000
+#: the longest name an acknowledgement may carry
+_MAX_ACTOR = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class OnCall:
         deliverer: Deliverer | None = None,
         admin_url: str | None = None,
         baseline_every: float = 300.0,
+        settle_for: float = 120.0,
     ) -> None:
         if interval <= 0:
             msg = f"the evaluation interval must be positive, not {interval}"
@@ -104,6 +108,11 @@ class OnCall:
         self._incidents: IncidentBook | None = None
         self._signer: AckSigner | None = None
         self._acked: set[int] = set()
+        #: transitions whose episodes and incidents are not stored yet (a store failure)
+        self._unrecorded: deque[Transition] = deque(maxlen=_MAX_BREAKER_EVENTS)
+        #: when each breaker was last seen not closed (for settle_for)
+        self._unsettled: dict[tuple[str, str], float] = {}
+        self._settle_for = settle_for
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -150,7 +159,13 @@ class OnCall:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, store: Store) -> None:
-        """Seed the live counts from stored rollups, restore firing alerts, start the loop."""
+        """Seed the live counts from stored rollups, restore firing alerts, start the loop.
+
+        Alerts stored as firing come back firing (no second "firing" page from
+        the evaluator) and are handed to the notifier again, so their group,
+        escalation and resolved notice carry on; stored acknowledgements are
+        applied. Stored alerts whose rule is gone are resolved.
+        """
         self._store = store
         now = self._clock()
         self.live.retention = max(self.live.retention, self.evaluator.retention)
@@ -159,10 +174,16 @@ class OnCall:
         self.live.seed(rows, since=since)
         firing = await store.alerts.open_episodes()
         self.evaluator.restore((e.fingerprint, e.fired_at) for e in firing)
-        self._acked = {e.id for e in firing if e.acked_at is not None}
-        self._signer = AckSigner(await store.settings.secret(ACK_KEY))
+        known = {status.fingerprint for status in self.evaluator.statuses()}
+        for episode in firing:
+            if episode.fingerprint not in known:  # its rule was removed while we were down
+                await store.alerts.resolve(episode.fingerprint, now)
+        self._signer = AckSigner(await store.settings.secret(ACK_KEY), clock=self._clock)
         self._notifier = self._build_notifier(self._config)
-        await self._notifier.silences.load(StoreSilences(store))
+        await self._notifier.silences.load(StoreSilences(store), at=now)
+        self._notifier.submit(_refire(self.evaluator.statuses(), now))
+        self._acked = set()
+        await self._apply_acks(self._notifier)
         self._notifier.start()
         self._incidents = IncidentBook(
             store, self._config, clock=self._clock, first_failure=self._first_failure
@@ -194,25 +215,35 @@ class OnCall:
             await self._notifier.stop()
 
     async def reconfigure(self, config: Config) -> None:
-        """Use a reloaded configuration; unchanged rules keep their state."""
+        """Use a reloaded configuration; unchanged rules keep their state.
+
+        Series whose rule went away resolve (and their groups are told). When
+        ``notifications`` changed, a new notifier takes over: firing alerts are
+        routed by the new rules and stored acknowledgements still hold.
+        """
         async with self._lock:
             changed = config.notifications != self._config.notifications
             self._config = config
-            transitions = self.evaluator.reconfigure(config, now=self._clock())
+            now = self._clock()
+            transitions = self.evaluator.reconfigure(config, now=now)
             self.live.retention = max(self.live.retention, self.evaluator.retention)
             if self._incidents is not None:
                 self._incidents.reconfigure(config)
             if changed and self._notifier is not None and self._store is not None:
                 old = self._notifier
                 new = self._build_notifier(config)
-                await new.silences.load(StoreSilences(self._store))
+                await new.silences.load(StoreSilences(self._store), at=now)
                 new.start()
                 self._notifier = new
                 await old.stop()
-                # alerts firing before the reload are routed by the new rules
-                new.submit(_refire(self.evaluator.statuses(), self._clock()))
+                new.submit(_refire(self.evaluator.statuses(), now))
+                self._acked = set()
+                await self._apply_acks(new)
+            if self._notifier is not None:
+                self._notifier.submit(transitions)
             if transitions:
-                await self._record(transitions)
+                self._unrecorded.extend(transitions)
+                await self._record_pending()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
@@ -229,7 +260,12 @@ class OnCall:
     # -- one round ------------------------------------------------------------------------
 
     async def tick(self, now: float | None = None) -> list[Transition]:
-        """One evaluation round at ``now`` (default: the clock); the transitions it made."""
+        """One evaluation round at ``now`` (default: the clock); the transitions it made.
+
+        The notifier gets the transitions first: a store that fails in this
+        round delays the records (they are tried again next round), never
+        the pages.
+        """
         async with self._lock:
             when = self._clock() if now is None else now
             store = self.store
@@ -238,44 +274,67 @@ class OnCall:
             except SeawallError as exc:
                 log.warning("baselines not refreshed: %s", exc)
             transitions = self.evaluator.evaluate(when)
-            await self._record(transitions)
-            await self._breaker_moves()
-            await self.incidents.maybe_resolve(when, self._breaker_states())
-            await self._sync_from_store()
             self.notifier.submit(transitions)
-            await self.notifier.tick(when)
-            self.last_tick = when
+            self._unrecorded.extend(t for t in transitions if t.state in ("firing", "resolved"))
+            try:
+                await self._record_pending()
+                await self._breaker_moves()
+                await self.incidents.maybe_resolve(when, self._settled_breakers(when))
+                await self._sync_from_store()
+            finally:
+                await self.notifier.tick(when)
+                self.last_tick = when
             return transitions
 
-    async def _record(self, transitions: list[Transition]) -> None:
-        for transition in transitions:
-            if transition.state in ("firing", "resolved"):
-                await self.incidents.on_transition(transition)
+    async def _record_pending(self) -> None:
+        """Store episodes and incidents for the transitions not recorded yet, in order."""
+        while self._unrecorded:
+            await self.incidents.on_transition(self._unrecorded[0])
+            self._unrecorded.popleft()
 
     async def _breaker_moves(self) -> None:
         while self._breakers:
-            move = self._breakers.popleft()
+            move = self._breakers[0]
             await self.incidents.on_breaker(move.integration, move.provider, move.state, move.at)
+            self._breakers.popleft()
 
-    def _breaker_states(self) -> dict[tuple[str, str], BreakerState]:
+    def _settled_breakers(self, now: float) -> dict[tuple[str, str], BreakerState]:
+        """Breaker states, with a breaker that closed less than ``settle_for`` ago still
+        counted as half-open: an incident waits out a flapping breaker instead of
+        closing and opening again on every cycle."""
         engine = self._engine()
-        return {
-            (name, provider.name): engine.breaker_state(name, provider.name)
-            for name, runtime in engine.integrations.items()
-            for provider in runtime.providers
-        }
+        states: dict[tuple[str, str], BreakerState] = {}
+        for name, runtime in engine.integrations.items():
+            for provider in runtime.providers:
+                key = (name, provider.name)
+                state = engine.breaker_state(name, provider.name)
+                if state is not BreakerState.CLOSED and state is not BreakerState.DISABLED:
+                    self._unsettled[key] = now
+                elif now - self._unsettled.get(key, -math.inf) < self._settle_for:
+                    state = BreakerState.HALF_OPEN
+                else:
+                    self._unsettled.pop(key, None)
+                states[key] = state
+        return states
 
     async def _sync_from_store(self) -> None:
         """Silences and acknowledgements made elsewhere (the CLI, another replica)."""
-        store = self.store
         notifier = self.notifier
-        await notifier.silences.load(StoreSilences(store), at=self._clock())
-        for episode in await store.alerts.open_episodes():
-            if episode.acked_at is not None and episode.id not in self._acked:
-                self._acked.add(episode.id)
-                notifier.ack(
-                    episode.fingerprint, by=episode.acked_by or "someone", at=episode.acked_at
-                )
+        await notifier.silences.load(StoreSilences(self.store), at=self._clock())
+        await self._apply_acks(notifier)
+
+    async def _apply_acks(self, notifier: Notifier) -> None:
+        open_episodes = await self.store.alerts.open_episodes()
+        for episode in open_episodes:
+            if episode.acked_at is None or episode.id in self._acked:
+                continue
+            self._acked.add(episode.id)
+            by = (episode.acked_by or "someone")[:_MAX_ACTOR]
+            try:
+                notifier.ack(episode.fingerprint, by=by, at=episode.acked_at)
+            except ValueError as exc:  # a name the notifier refuses must not stop the round
+                log.warning("acknowledgement of %s not applied: %s", episode.fingerprint, exc)
+        self._acked &= {e.id for e in open_episodes}  # only open episodes need remembering
 
     # -- notifier hooks -------------------------------------------------------------------
 
@@ -345,10 +404,19 @@ class OnCall:
         return stored or notified
 
     def verify_ack_token(self, token: str) -> str | None:
-        """The group key a link's token acknowledges, or None (forged, expired)."""
+        """The group key a link's token acknowledges, or None: forged, expired, or
+        made for an earlier outage of the same group (a link from last week's
+        page must not silence today's)."""
         if self._signer is None:
             return None
-        return self._signer.verify(token, self._clock())
+        group_key = self._signer.verify(token, self._clock())
+        issued = self._signer.issued_at(token)
+        if group_key is None or issued is None:
+            return None
+        for group in self.notifier.status().groups:
+            if group.key == group_key and group.created_at > issued + 1.0:
+                return None
+        return group_key
 
     async def ack_group(self, group_key: str, *, by: str) -> bool:
         """Acknowledge a notification group and every alert in it."""

@@ -30,7 +30,7 @@ class StoreSilences:
         await self._store.silences.expire(silence_id, at)
 
     async def list(self) -> Sequence[SilenceRecord]:
-        kept = await self._store.silences.list()
+        kept = await self._store.silences.list(ending_after=time.time())
         return [
             SilenceRecord(
                 id=s.id,

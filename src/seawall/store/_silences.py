@@ -149,15 +149,20 @@ class Silences:
 
         return await self._db.read("read a silence", fetch)
 
-    async def list(self, *, include_expired: bool = False) -> builtins.list[StoredSilence]:
+    async def list(
+        self, *, include_expired: bool = False, ending_after: float | None = None
+    ) -> builtins.list[StoredSilence]:
         """Stored silences by start time; without ``include_expired``, those not ended early.
 
-        Silences whose ``ends_at`` has passed are listed too: whether one holds
-        is a question of time (:meth:`StoredSilence.active`), answered by the caller.
+        Silences whose ``ends_at`` has passed are listed too (whether one holds
+        is a question of time, :meth:`StoredSilence.active`), unless
+        ``ending_after`` leaves out those that ended by then.
         """
         statement = sa.select(silences).order_by(silences.c.starts_at, silences.c.id)
         if not include_expired:
             statement = statement.where(silences.c.expired_at.is_(None))
+        if ending_after is not None:
+            statement = statement.where(silences.c.ends_at > ending_after)
 
         def fetch(conn: Connection) -> builtins.list[StoredSilence]:
             return [_silence(row) for row in conn.execute(statement).mappings()]

@@ -6,6 +6,7 @@ from seawall.transports._aiohttp import AiohttpUpstream
 from seawall.transports._client import SyncTransport, Transport, build_engine
 from seawall.transports._headers import HOP_BY_HOP, outbound_headers, outbound_url
 from seawall.transports._httpx import HttpxUpstream
+from seawall.transports._wire import WireUpstream
 
 __all__ = [
     "HOP_BY_HOP",
@@ -13,6 +14,7 @@ __all__ = [
     "HttpxUpstream",
     "SyncTransport",
     "Transport",
+    "WireUpstream",
     "build_engine",
     "outbound_headers",
     "outbound_url",

@@ -1,0 +1,395 @@
+"""One HTTP/1.1 connection to a vendor: an asyncio protocol around httptools' C parser.
+
+The connection carries one exchange at a time. Its state lives on the protocol
+object itself (no per-request reader, queue or message object), so a pooled
+call costs one future, one timer and the response's own lists.
+
+Response framing follows RFC 9112 section 6.3: 1xx interim responses are
+skipped, 204 and 304 and answers to HEAD have no body, Content-Length and
+chunked bodies end where they say, and anything else is read until the vendor
+closes the connection. llhttp (inside httptools) rejects what would let a
+response smuggle another (Content-Length beside Transfer-Encoding, duplicate
+lengths, bad chunk sizes); it has no size limits, so this module bounds the
+header block itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import TYPE_CHECKING, cast
+
+from httptools import (
+    HttpParserCallbackError,
+    HttpParserError,
+    HttpParserUpgrade,
+    HttpResponseParser,
+)
+
+from seawall.transports._aiohttp import STREAM_ABOVE
+
+if TYPE_CHECKING:
+    from seawall.transports._wire_pool import Pool
+
+__all__ = ["MAX_FIELDS", "MAX_HEAD", "Connection", "Failure", "Phase"]
+
+#: the largest status line plus header block accepted, across interim responses
+MAX_HEAD = 64 * 1024
+#: the most header fields one response may carry
+MAX_FIELDS = 200
+#: unread streamed body above which the socket stops being read (backpressure)
+HIGH_WATER = 512 * 1024
+
+
+class Phase(enum.Enum):
+    """Where the connection's current exchange stands."""
+
+    IDLE = "idle"  # no request outstanding: just opened, or waiting in the pool
+    HEAD = "head"  # request written; the status line and headers are still arriving
+    BODY = "body"  # headers read; the body is still arriving
+    DONE = "done"  # the whole response is read; reusable when keep_alive holds
+
+
+class Failure(enum.Enum):
+    """Why an exchange ended without a whole response."""
+
+    TIMEOUT = "timeout"  # nothing arrived (or drained) within the timeout
+    LOST = "lost"  # the connection closed or reset before the response ended
+    MALFORMED = "malformed"  # the bytes broke HTTP/1.1 framing or a size bound
+
+
+class _Halt(Exception):
+    """Raised inside a parser callback to stop llhttp; the reason is already recorded."""
+
+
+class Connection(asyncio.Protocol):
+    """A keep-alive connection; :meth:`begin` sends a request, :meth:`wait` awaits progress.
+
+    The caller reads ``phase``, ``failure``, ``status``, ``headers`` and the body
+    parts after each wait; the protocol callbacks only record and wake.
+    """
+
+    __slots__ = (
+        "_halt_reparse",
+        "_interim",
+        "_loop",
+        "_paused",
+        "_timer",
+        "_waiter",
+        "buffered",
+        "chunked",
+        "exchanges",
+        "failure",
+        "field_bytes",
+        "fields",
+        "head_bytes",
+        "head_only",
+        "headers",
+        "idle_since",
+        "keep_alive",
+        "last_data",
+        "length",
+        "open",
+        "parser",
+        "parts",
+        "phase",
+        "pool",
+        "pooled",
+        "reason",
+        "received",
+        "status",
+        "streaming",
+        "timeout",
+        "transport",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Pool) -> None:
+        self._loop = loop
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.parser = HttpResponseParser(self)
+        self.open = False
+        self.pooled = False
+        self.phase = Phase.IDLE
+        self.failure: Failure | None = None
+        self.reason = ""
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.length: int | None = None
+        self.chunked = False
+        self.parts: list[bytes] = []
+        self.buffered = 0
+        self.keep_alive = False
+        self.exchanges = 0
+        self.received = False
+        self.head_only = False
+        self.streaming = False
+        self.head_bytes = 0
+        self.field_bytes = 0
+        self.fields = 0
+        self.timeout = 0.0
+        self.last_data = 0.0
+        self.idle_since = 0.0
+        self._interim = False
+        self._paused = False
+        self._halt_reparse = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- the caller's side ---------------------------------------------------------
+
+    def begin(self, head: bytes, body: bytes, *, head_only: bool, timeout: float) -> None:
+        """Reset the exchange state and write the request (one write when it is small)."""
+        self.phase = Phase.HEAD
+        self.failure = None
+        self.status = 0
+        self.headers = []
+        self.length = None
+        self.chunked = False
+        self.buffered = 0
+        self.keep_alive = False
+        self.received = False
+        self.head_only = head_only
+        self.streaming = False
+        self.head_bytes = 0
+        self.field_bytes = 0
+        self.fields = 0
+        self.timeout = timeout
+        self.exchanges += 1
+        transport = self.transport
+        assert transport is not None
+        if not body:
+            transport.write(head)
+        elif len(body) <= 64 * 1024:
+            transport.write(head + body)
+        else:  # a large body is not copied to prepend the head
+            transport.writelines((head, body))
+
+    async def wait(self) -> None:
+        """Return after the next step (headers, body data, end, failure) or a timeout.
+
+        The timer is armed once per wait; data arriving moves ``last_data`` and
+        the timer, when it fires early, re-arms itself for the remainder, so a
+        body that keeps arriving never times out and one that stops does.
+        """
+        loop = self._loop
+        waiter = loop.create_future()
+        self._waiter = waiter
+        now = loop.time()
+        self.last_data = now
+        self._timer = loop.call_at(now + self.timeout, self._timer_fired)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def take_body(self) -> bytes:
+        """The buffered body, joined; the parts list is emptied."""
+        parts = self.parts
+        if not parts:
+            return b""
+        self.parts = []
+        self.buffered = 0
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def take_parts(self) -> list[bytes]:
+        """The body parts that arrived since the last call; resumes a paused socket."""
+        parts = self.parts
+        self.parts = []
+        self.buffered = 0
+        if self._paused and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+        return parts
+
+    def close(self) -> None:
+        """Close the connection: gracefully when idle, at once mid-response."""
+        self.open = False
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            if self.phase is Phase.HEAD or self.phase is Phase.BODY:
+                transport.abort()  # an unfinished response is never read to its end
+            else:
+                transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection without a graceful shutdown (no TLS close_notify wait)."""
+        self.open = False
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = cast("asyncio.Transport", transport)
+        self.open = True
+
+    def data_received(self, data: bytes) -> None:
+        phase = self.phase
+        if phase is not Phase.HEAD and phase is not Phase.BODY:
+            # Bytes outside an exchange (a 408 sent before closing an idle
+            # connection, or a body after a HEAD answer): the stream is out of step.
+            self.keep_alive = False
+            self.close()
+            return
+        self.received = True
+        if self._waiter is not None:
+            self.last_data = self._loop.time()
+        try:
+            self.parser.feed_data(data)
+        except HttpParserCallbackError as exc:
+            self._halted(data, exc)
+        except HttpParserUpgrade:
+            self._fail(Failure.MALFORMED, "the vendor switched protocols, which seawall never asks")
+        except HttpParserError as exc:
+            self._fail(Failure.MALFORMED, f"malformed response: {exc}")
+        else:
+            if self.phase is Phase.HEAD:
+                self.head_bytes += len(data)
+                if self.head_bytes > MAX_HEAD:
+                    self._fail(Failure.MALFORMED, _too_large(self.fields))
+            elif self.streaming and self.buffered > HIGH_WATER and not self._paused:
+                self._paused = True
+                assert self.transport is not None
+                self.transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport; connection_lost decides what the end means
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        if self.phase is Phase.BODY and self.failure is None:
+            if exc is None and self.length is None and not self.chunked:
+                # A body without length or chunking ends where the connection does
+                # (RFC 9112 section 6.3, item 8).
+                self.phase = Phase.DONE
+                self.keep_alive = False
+            else:
+                why = f": {exc}" if exc is not None else ""
+                self._fail(Failure.LOST, f"the response broke off{why}")
+        elif self.phase is Phase.HEAD and self.failure is None:
+            why = f": {exc}" if exc is not None else ""
+            self._fail(Failure.LOST, f"the connection closed before the response{why}")
+        self.pool.forget(self)
+        self._wake()
+
+    def pause_writing(self) -> None:
+        """The request is larger than the socket buffer; the read timeout covers draining."""
+
+    def resume_writing(self) -> None:
+        self.last_data = self._loop.time()  # the vendor is reading: that is progress
+
+    # -- httptools callbacks -------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.phase is not Phase.HEAD:
+            # A second response after the first ended: the vendor is out of step.
+            self.keep_alive = False
+            raise _Halt
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        size = len(name)
+        self.fields += 1
+        self.field_bytes += size + len(value)
+        if self.fields > MAX_FIELDS or self.field_bytes > MAX_HEAD:
+            self._fail(Failure.MALFORMED, _too_large(self.fields))
+            raise _Halt
+        if size == 14 and name.lower() == b"content-length":
+            self.length = int(value)  # llhttp has checked the digits and duplicates
+        elif size == 17 and name.lower() == b"transfer-encoding":
+            self.chunked = value.rstrip().lower().endswith(b"chunked")
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200:
+            if status == 101:
+                self._fail(Failure.MALFORMED, "the vendor switched protocols (101) unasked")
+                raise _Halt
+            # 1xx interim response (100 Continue, 103 Early Hints): skipped
+            self._interim = True
+            self.headers = []
+            self.length = None
+            self.chunked = False
+            self.fields = 0
+            return
+        self.status = status
+        if self.head_only:
+            # llhttp cannot be told the request was HEAD, so it would wait for the
+            # Content-Length bytes: the answer ends here instead (RFC 9110 section 9.3.2).
+            self.keep_alive = self.parser.should_keep_alive()
+            self.phase = Phase.DONE
+            self._halt_reparse = True
+            self._wake()
+            raise _Halt
+        self.phase = Phase.BODY
+        length = self.length
+        self.streaming = 200 <= status < 300 and (length is None or length > STREAM_ABOVE)
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        self.parts.append(body)
+        self.buffered += len(body)
+        if self.streaming:
+            self._wake()
+
+    def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        self.keep_alive = self.parser.should_keep_alive()
+        self.phase = Phase.DONE
+        self._wake()
+
+    # -- internals -----------------------------------------------------------------
+
+    def _halted(self, data: bytes, exc: HttpParserCallbackError) -> None:
+        """llhttp stopped because a callback raised: finish what the callback began."""
+        if self._halt_reparse:
+            # The answer to HEAD ended at its blank line; llhttp is left in an error
+            # state, so the next exchange gets a fresh parser -- unless more bytes
+            # followed in the same read, which would mean a body nobody asked for.
+            self._halt_reparse = False
+            if self.keep_alive and data.endswith(b"\r\n\r\n"):
+                self.parser = HttpResponseParser(self)
+            else:
+                self.keep_alive = False
+            return
+        if self.failure is not None or self.phase is Phase.DONE:
+            return  # a bound was hit (already recorded), or bytes after the end
+        cause = exc.__context__
+        detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+        self._fail(Failure.MALFORMED, f"unreadable response ({detail})")
+
+    def _fail(self, failure: Failure, reason: str) -> None:
+        if self.failure is None:
+            self.failure = failure
+            self.reason = reason
+        self.keep_alive = False
+        self.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        if self._waiter is None:
+            return
+        remaining = self.last_data + self.timeout - self._loop.time()
+        if remaining > 0:
+            self._timer = self._loop.call_later(remaining, self._timer_fired)
+            return
+        self._fail(Failure.TIMEOUT, f"nothing arrived for {self.timeout:.3g}s")
+
+
+def _too_large(fields: int) -> str:
+    if fields > MAX_FIELDS:
+        return f"the response has more than {MAX_FIELDS} header fields"
+    return f"the response headers are larger than {MAX_HEAD // 1024} KiB"
