@@ -117,7 +117,7 @@ async def test_an_acknowledge_link_from_an_earlier_outage_does_not_ack_a_new_one
             group_key = "route0/integration=pay"
             old_link = oncall.ack_link(group_key)
             token = old_link.rsplit("/", 1)[1]
-            await asyncio.sleep(1.5)  # the outage starts after the link was made
+            await asyncio.sleep(2.5)  # the outage starts after the link was made (whole seconds)
             _failures(service, 20)
             await oncall.tick()
             (group,) = oncall.notifications().groups
