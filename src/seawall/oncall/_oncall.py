@@ -42,7 +42,7 @@ from seawall.notify import (
 )
 from seawall.oncall._evidence import evidence_text
 from seawall.oncall._stores import StoreNotificationLog, StoreSilences
-from seawall.store import Store
+from seawall.store import Leadership, Store
 
 __all__ = ["ACK_KEY", "OnCall", "as_plain"]
 
@@ -113,6 +113,9 @@ class OnCall:
         #: when each breaker was last seen not closed (for settle_for)
         self._unsettled: dict[tuple[str, str], float] = {}
         self._settle_for = settle_for
+        self._leadership: Leadership | None = None
+        #: whether this process evaluates for the store and pages (one replica does)
+        self.leading = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -167,29 +170,43 @@ class OnCall:
         applied. Stored alerts whose rule is gone are resolved.
         """
         self._store = store
+        self._leadership = store.leadership("alerts")
         now = self._clock()
         self.live.retention = max(self.live.retention, self.evaluator.retention)
         since = now - self.live.retention
         rows = await store.rollups.query(start=since, end=now + 60, width=60)
         self.live.seed(rows, since=since)
-        firing = await store.alerts.open_episodes()
-        self.evaluator.restore((e.fingerprint, e.fired_at) for e in firing)
-        known = {status.fingerprint for status in self.evaluator.statuses()}
-        for episode in firing:
-            if episode.fingerprint not in known:  # its rule was removed while we were down
-                await store.alerts.resolve(episode.fingerprint, now)
         self._signer = AckSigner(await store.settings.secret(ACK_KEY), clock=self._clock)
         self._notifier = self._build_notifier(self._config)
         await self._notifier.silences.load(StoreSilences(store), at=now)
-        self._notifier.submit(_refire(self.evaluator.statuses(), now))
-        self._acked = set()
-        await self._apply_acks(self._notifier)
         self._notifier.start()
+        self.leading = await self._leadership.hold()
+        if self.leading:
+            await self._take_over(now)
         self._incidents = IncidentBook(
             store, self._config, clock=self._clock, first_failure=self._first_failure
         )
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="seawall-oncall")
+
+    async def _take_over(self, now: float) -> None:
+        """Lead from the stored state: firing alerts, their acknowledgements and groups.
+
+        Alerts stored as firing come back firing (no second "firing" from the
+        evaluator) and go to the notifier again, so their group, escalation
+        and resolved notice carry on; stored alerts whose rule is gone resolve.
+        """
+        store = self.store
+        firing = await store.alerts.open_episodes()
+        self.evaluator.restore((e.fingerprint, e.fired_at) for e in firing)
+        known = {status.fingerprint for status in self.evaluator.statuses()}
+        for episode in firing:
+            if episode.fingerprint not in known:  # its rule was removed meanwhile
+                await store.alerts.resolve(episode.fingerprint, now)
+        self.notifier.submit(_refire(self.evaluator.statuses(), now))
+        self._acked = set()
+        await self._apply_acks(self.notifier)
+        log.info("this seawall now evaluates alerts and pages for the store %s", store.url)
 
     def _build_notifier(self, config: Config) -> Notifier:
         assert self._store is not None
@@ -213,6 +230,9 @@ class OnCall:
             self._task = None
         if self._notifier is not None:
             await self._notifier.stop()
+        if self._leadership is not None:
+            with contextlib.suppress(SeawallError):
+                await self._leadership.release()
 
     async def reconfigure(self, config: Config) -> None:
         """Use a reloaded configuration; unchanged rules keep their state.
@@ -274,6 +294,9 @@ class OnCall:
             except SeawallError as exc:
                 log.warning("baselines not refreshed: %s", exc)
             transitions = self.evaluator.evaluate(when)
+            if not await self._lead(when):
+                self.last_tick = when
+                return transitions  # another replica pages and keeps the records
             self.notifier.submit(transitions)
             self._unrecorded.extend(t for t in transitions if t.state in ("firing", "resolved"))
             try:
@@ -285,6 +308,20 @@ class OnCall:
                 await self.notifier.tick(when)
                 self.last_tick = when
             return transitions
+
+    async def _lead(self, now: float) -> bool:
+        """Whether this process leads alerting now; taking the lead restores the stored state."""
+        assert self._leadership is not None
+        try:
+            leading = await self._leadership.hold()
+        except SeawallError as exc:
+            log.warning("cannot tell who leads alerting (%s); keeping the last answer", exc)
+            return self.leading
+        if leading and not self.leading:
+            self.leading = True
+            await self._take_over(now)
+        self.leading = leading
+        return leading
 
     async def _record_pending(self) -> None:
         """Store episodes and incidents for the transitions not recorded yet, in order."""

@@ -23,6 +23,7 @@ from seawall.store._incidents import (
     IncidentState,
     InvalidIncidentMove,
 )
+from seawall.store._leader import Leadership
 from seawall.store._notifications import NotificationRecord, Notifications
 from seawall.store._outbox import Outbox, OutboxMessage, OutboxState
 from seawall.store._rollup_row import LATENCY_BOUNDS, RollupRow
@@ -44,6 +45,7 @@ __all__ = [
     "IncidentState",
     "Incidents",
     "InvalidIncidentMove",
+    "Leadership",
     "MaintenanceWindow",
     "NotificationRecord",
     "Notifications",

@@ -15,6 +15,7 @@ from seawall.store._alerts import AlertEpisodes
 from seawall.store._database import Database, head_revision
 from seawall.store._event_log import EventLog
 from seawall.store._incidents import Incidents
+from seawall.store._leader import Leadership
 from seawall.store._notifications import Notifications
 from seawall.store._outbox import Outbox
 from seawall.store._rollups import Rollups
@@ -35,6 +36,7 @@ class Store:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._leads: list[Leadership] = []
         self.outbox = Outbox(database)
         self.events = EventLog(database)
         self.rollups = Rollups(database)
@@ -60,6 +62,12 @@ class Store:
                 await store.close()
                 raise
         return store
+
+    def leadership(self, name: str) -> Leadership:
+        """The lead of job ``name`` among the processes sharing this store (given up on close)."""
+        lead = Leadership(self._database, name)
+        self._leads.append(lead)
+        return lead
 
     @property
     def url(self) -> str:
@@ -90,6 +98,8 @@ class Store:
 
     async def close(self) -> None:
         """Close every connection; later calls raise StoreError. Idempotent."""
+        for lead in self._leads:
+            await lead.release()
         await self._database.close()
 
     async def __aenter__(self) -> Store:
