@@ -23,7 +23,7 @@ from seawall._events import EventSink, FanOutSink
 from seawall.config import Config, Finding, check_config, load_config
 from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine
-from seawall.gateway import GatewayHandler
+from seawall.gateway import GatewayServer
 from seawall.oncall import OnCall
 from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
@@ -74,8 +74,11 @@ class Service:
         self.probes = ProbeScheduler(lambda: self._engine, self._sink)
         self._engine = self._build_engine(self._config)
         self._tokens = TokenBook(self._config.admin.tokens)
-        self._gateway = GatewayHandler(lambda: self._engine, max_body=self._config.gateway.max_body)
-        self._gateway_runner: web.ServerRunner | None = None
+        self._gateway = GatewayServer(
+            lambda: self._engine,
+            max_body=self._config.gateway.max_body,
+            drain_timeout=self._config.gateway.drain_timeout,
+        )
         self._admin_runner: web.AppRunner | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self._stopped = asyncio.Event()
@@ -107,16 +110,9 @@ class Service:
         self.probes.start()
         await self.oncall.start(self.store)
         gateway = self._config.gateway
-        # the handler enforces gateway.max_body itself; no access log line per call
-        # (a quarter of the CPU at load); metrics and rollups record every call
-        server = web.Server(self._gateway, access_log=None)
-        self._gateway_runner = web.ServerRunner(
-            server, shutdown_timeout=gateway.drain_timeout, handle_signals=False
-        )
-        await self._gateway_runner.setup()
-        site = web.TCPSite(self._gateway_runner, *gateway.listen, backlog=1024, reuse_address=True)
-        await site.start()
-        self.gateway_port = _bound_port(self._gateway_runner)
+        # the gateway's own HTTP/1.1 server (seawall.gateway.GatewayServer): no access
+        # log line per call; metrics and rollups record every call
+        self.gateway_port = await self._gateway.start(*gateway.listen, backlog=1024)
         admin_app = build_admin_app(
             AdminContext(
                 engine=lambda: self._engine,
@@ -184,6 +180,7 @@ class Service:
         self._config = config
         self._tokens = TokenBook(config.admin.tokens)
         self._gateway.max_body = config.gateway.max_body
+        self._gateway.drain_timeout = config.gateway.drain_timeout
         await self.oncall.reconfigure(config)
         self.metrics.record_reload(ok=True)
         self.recorder.record_reload(ok=True)
@@ -203,9 +200,7 @@ class Service:
 
     async def stop(self) -> None:
         """Stop listening, let in-flight calls finish (up to drain_timeout), close."""
-        self._gateway.draining = True
-        if self._gateway_runner is not None:
-            await self._gateway_runner.cleanup()
+        await self._gateway.stop()
         if self._admin_runner is not None:
             await self._admin_runner.cleanup()
         await self.probes.stop()

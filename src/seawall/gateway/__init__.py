@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from seawall.gateway._problems import error_response, problem_response, status_for
-from seawall.gateway._proxy import GatewayHandler
+from seawall.gateway._server import GatewayServer
 
-__all__ = ["GatewayHandler", "error_response", "problem_response", "status_for"]
+__all__ = ["GatewayServer", "error_response", "problem_response", "status_for"]

@@ -32,6 +32,8 @@ _STATUS: dict[str, tuple[int, str]] = {
     "egress-denied": (502, "The provider's address is not allowed"),
     "body-too-large": (413, "The request body is larger than gateway.max_body"),
     "bad-request": (400, "The request is malformed"),
+    "head-too-large": (431, "The request's header fields are too large"),
+    "internal-error": (500, "The gateway failed on this call"),
     "shutting-down": (503, "The gateway is shutting down"),
 }
 
