@@ -29,7 +29,7 @@ from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
 from seawall.store import Store
 from seawall.telemetry import Metrics, Recorder
-from seawall.transports import AiohttpUpstream
+from seawall.transports import WireUpstream
 from seawall.web import AdminContext, RecentCalls, TokenBook, build_admin_app
 
 __all__ = ["Service"]
@@ -95,7 +95,7 @@ class Service:
 
     def _build_engine(self, config: Config) -> Engine:
         policy = EgressPolicy.from_config(config.gateway.egress)
-        upstream = AiohttpUpstream(egress=policy)
+        upstream = WireUpstream(egress=policy)
         self.metrics.declare(config)
         return Engine(config, upstream=upstream, sink=self._sink, outbox=self._outbox)
 

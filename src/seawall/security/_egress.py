@@ -24,8 +24,8 @@ deprecated IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::a.b.c.d``) reach that
 IPv4 host, so they are judged as it; 6to4 and Teredo addresses are refused when
 the IPv4 address they embed is.
 
-Redirects need no check here: seawall never follows one (the aiohttp upstream
-sends with ``allow_redirects=False``), so a vendor's 3xx goes back to the caller
+Redirects need no check here: seawall never follows one (neither upstream
+client does), so a vendor's 3xx goes back to the caller
 as a response and no connection is made to the ``Location`` host.
 """
 

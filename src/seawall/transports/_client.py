@@ -24,8 +24,8 @@ from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine, Request, Response, Upstream
 from seawall.security import EgressPolicy
 from seawall.store import Store
-from seawall.transports._aiohttp import AiohttpUpstream
 from seawall.transports._httpx import HttpxUpstream
+from seawall.transports._wire import WireUpstream
 
 __all__ = ["SyncTransport", "Transport", "build_engine"]
 
@@ -39,14 +39,14 @@ def build_engine(
     transport: httpx.AsyncBaseTransport | None = None,
     sink: EventSink | None = None,
 ) -> Engine:
-    """An engine for ``config`` sending through aiohttp, or through ``transport``."""
+    """An engine for ``config`` sending through :class:`WireUpstream`, or through ``transport``."""
     loaded = config if isinstance(config, Config) else load_config(config)
     if upstream is None:
         if transport is not None:
             upstream = HttpxUpstream(transport)
         else:
             # The in-process client applies the gateway's egress guard too.
-            upstream = AiohttpUpstream(egress=EgressPolicy.from_config(loaded.gateway.egress))
+            upstream = WireUpstream(egress=EgressPolicy.from_config(loaded.gateway.egress))
     return Engine(loaded, upstream=upstream, sink=sink)
 
 

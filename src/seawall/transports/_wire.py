@@ -19,6 +19,7 @@ import ipaddress
 import re
 import ssl
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from seawall._errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
@@ -27,6 +28,9 @@ from seawall.security import EgressPolicy, GuardedResolver, check_url_host
 from seawall.transports._headers import outbound_headers, outbound_url
 from seawall.transports._wire_conn import Connection, Failure, Phase
 from seawall.transports._wire_pool import Pool
+
+if TYPE_CHECKING:
+    from seawall.engine import Upstream
 
 __all__ = ["WireUpstream"]
 
@@ -112,14 +116,14 @@ class WireUpstream:
         conn = pool.take()
         if conn is not None:
             try:
-                return await _exchange(conn, pool, head, body, head_only=head_only, timeout=timeout)
+                return await _exchange(conn, pool, target, head, body, head_only, timeout)
             except _Stale:
                 if not _replayable(request):
                     msg = f"{target.base_url} dropped the connection before answering"
                     raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
-        conn = await pool.connect(timeout)
+        conn = await pool.connect(target, timeout)
         try:
-            return await _exchange(conn, pool, head, body, head_only=head_only, timeout=timeout)
+            return await _exchange(conn, pool, target, head, body, head_only, timeout)
         except _Stale:  # pragma: no cover - a new connection is never stale
             msg = f"{target.base_url} dropped the connection before answering"
             raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
@@ -132,7 +136,8 @@ class WireUpstream:
             if not _TOKEN.fullmatch(method):
                 msg = f"{method!r} is not an HTTP method"
                 raise UpstreamConnectError(msg, sent=False, provider=target.name)
-            self._methods.add(method)
+            if len(self._methods) < 64:  # the usual few; odd ones are checked every time
+                self._methods.add(method)
         if not (path.isascii() and path.isprintable()) or " " in path:
             path = quote(path, safe=_PATH_SAFE)  # controls, spaces, non-ASCII: percent-encoded
         fields = outbound_headers(request.headers, target)
@@ -162,7 +167,11 @@ class WireUpstream:
             msg = f"{target.base_url}: credentials in base_url are not sent; configure auth instead"
             raise UpstreamConnectError(msg, sent=False, provider=target.name)
         if not host.isascii():
-            host = host.encode("idna").decode("ascii")
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError as exc:
+                msg = f"{target.base_url}: the host is not a valid internationalised name"
+                raise UpstreamConnectError(msg, sent=False, provider=target.name) from exc
         https = parts.scheme == "https"
         default_port = 443 if https else 80
         port = parts.port or default_port
@@ -182,8 +191,6 @@ class WireUpstream:
         if pool is None:
             pool = self._pools[key] = Pool(
                 asyncio.get_running_loop(),
-                base_url=f"{parts.scheme}://{parts.netloc}",
-                provider=target.name,
                 host=host,
                 port=port,
                 literal=literal,
@@ -213,26 +220,26 @@ class WireUpstream:
 class _WireStream:
     """A response body relayed as it arrives; the connection is reused once it is read."""
 
-    __slots__ = ("_conn", "_open", "_pool")
+    __slots__ = ("_conn", "_open", "_pool", "_target")
 
-    def __init__(self, conn: Connection, pool: Pool) -> None:
+    def __init__(self, conn: Connection, pool: Pool, target: ProviderTarget) -> None:
         self._conn = conn
         self._pool = pool
+        self._target = target
         self._open = True
 
     async def chunks(self) -> AsyncIterator[bytes]:
         conn = self._conn
-        while True:
+        while self._open:  # once closed, the connection may already carry another call
             if conn.parts:
                 for part in conn.take_parts():
                     yield part
-                continue
-            if conn.phase is Phase.DONE:
-                break
-            if conn.failure is not None:
-                raise _failed(conn, self._pool, streaming=True)
-            await conn.wait()
-        await self.aclose()
+            elif conn.phase is Phase.DONE:
+                await self.aclose()
+            elif conn.failure is not None:
+                raise _failed(conn, self._target, streaming=True)
+            else:
+                await conn.wait()
 
     async def aclose(self) -> None:
         if self._open:
@@ -243,8 +250,14 @@ class _WireStream:
                 self._conn.close()  # the rest of the body is not wanted: discard the connection
 
 
-async def _exchange(
-    conn: Connection, pool: Pool, head: bytes, body: bytes, *, head_only: bool, timeout: float
+async def _exchange(  # noqa: PLR0917 - the hot path passes positionally
+    conn: Connection,
+    pool: Pool,
+    target: ProviderTarget,
+    head: bytes,
+    body: bytes,
+    head_only: bool,
+    timeout: float,
 ) -> Response:
     """Send on ``conn`` and read the answer: buffered, or streamed when large or open-ended."""
     try:
@@ -252,13 +265,12 @@ async def _exchange(
         while conn.phase is Phase.HEAD and conn.failure is None:
             await conn.wait()
         if conn.phase is Phase.BODY and conn.streaming and conn.failure is None:
-            return Response(
-                status=conn.status, headers=conn.headers, stream=_WireStream(conn, pool)
-            )
+            stream = _WireStream(conn, pool, target)
+            return Response(status=conn.status, headers=conn.headers, stream=stream)
         while conn.phase is Phase.BODY and conn.failure is None:
             await conn.wait()
         if conn.failure is not None:
-            raise _failed(conn, pool, streaming=False)
+            raise _failed(conn, target, streaming=False)
     except BaseException:
         conn.close()  # an exchange left unfinished never goes back to the pool
         raise
@@ -267,23 +279,23 @@ async def _exchange(
     return response
 
 
-def _failed(conn: Connection, pool: Pool, *, streaming: bool) -> Exception:
+def _failed(conn: Connection, target: ProviderTarget, *, streaming: bool) -> Exception:
     """The error for a failed exchange, in seawall's tree (or :class:`_Stale` to retry)."""
-    where = pool.base_url
+    where, provider = target.base_url, target.name
     error: UpstreamError
     if conn.failure is Failure.TIMEOUT:
-        error = UpstreamTimeout(f"{where} timed out ({conn.reason})", provider=pool.provider)
+        error = UpstreamTimeout(f"{where} timed out ({conn.reason})", provider=provider)
     elif conn.failure is Failure.MALFORMED:
         msg = f"{where} sent a response seawall cannot read: {conn.reason}"
-        error = UpstreamConnectError(msg, sent=True, provider=pool.provider)
+        error = UpstreamConnectError(msg, sent=True, provider=provider)
     elif not conn.received and conn.exchanges > 1:
         return _Stale()
     elif streaming or conn.phase is Phase.BODY:
         msg = f"the vendor's response broke off: {conn.reason}"
-        error = UpstreamConnectError(msg, sent=True, provider=pool.provider)
+        error = UpstreamConnectError(msg, sent=True, provider=provider)
     else:
         msg = f"{where} dropped the connection before answering ({conn.reason})"
-        error = UpstreamConnectError(msg, sent=True, provider=pool.provider)
+        error = UpstreamConnectError(msg, sent=True, provider=provider)
     return error
 
 
@@ -309,3 +321,10 @@ def _default_context() -> ssl.SSLContext:
     if not _CONTEXT:
         _CONTEXT.append(ssl.create_default_context())
     return _CONTEXT[0]
+
+
+if TYPE_CHECKING:
+
+    def _conforms(upstream: WireUpstream) -> Upstream:
+        """mypy checks here that WireUpstream satisfies the engine's Upstream protocol."""
+        return upstream

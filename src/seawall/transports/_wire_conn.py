@@ -70,11 +70,13 @@ class Connection(asyncio.Protocol):
     """
 
     __slots__ = (
+        "_framing",
         "_halt_reparse",
         "_interim",
         "_loop",
         "_paused",
         "_timer",
+        "_unsent",
         "_waiter",
         "buffered",
         "chunked",
@@ -133,6 +135,8 @@ class Connection(asyncio.Protocol):
         self._interim = False
         self._paused = False
         self._halt_reparse = False
+        self._unsent = 0
+        self._framing = 0
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
 
@@ -146,6 +150,8 @@ class Connection(asyncio.Protocol):
         self.headers = []
         self.length = None
         self.chunked = False
+        if self.parts:  # left by a stream closed after its end but before reading it all
+            self.parts = []
         self.buffered = 0
         self.keep_alive = False
         self.received = False
@@ -155,15 +161,20 @@ class Connection(asyncio.Protocol):
         self.field_bytes = 0
         self.fields = 0
         self.timeout = timeout
+        self._unsent = 0
+        self._framing = 0
         self.exchanges += 1
         transport = self.transport
         assert transport is not None
-        if not body:
-            transport.write(head)
-        elif len(body) <= 64 * 1024:
-            transport.write(head + body)
-        else:  # a large body is not copied to prepend the head
-            transport.writelines((head, body))
+        try:
+            if not body:
+                transport.write(head)
+            elif len(body) <= 64 * 1024:
+                transport.write(head + body)
+            else:  # a large body is not copied to prepend the head
+                transport.writelines((head, body))
+        except (OSError, RuntimeError) as exc:  # uvloop refuses writes on a closed handle
+            self._fail(Failure.LOST, f"the request could not be written: {exc}")
 
     async def wait(self) -> None:
         """Return after the next step (headers, body data, end, failure) or a timeout.
@@ -239,6 +250,8 @@ class Connection(asyncio.Protocol):
         self.received = True
         if self._waiter is not None:
             self.last_data = self._loop.time()
+        if phase is Phase.BODY:
+            self._framing += len(data)  # on_body sets it back to 0
         try:
             self.parser.feed_data(data)
         except HttpParserCallbackError as exc:
@@ -252,10 +265,14 @@ class Connection(asyncio.Protocol):
                 self.head_bytes += len(data)
                 if self.head_bytes > MAX_HEAD:
                     self._fail(Failure.MALFORMED, _too_large(self.fields))
-            elif self.streaming and self.buffered > HIGH_WATER and not self._paused:
-                self._paused = True
-                assert self.transport is not None
-                self.transport.pause_reading()
+            elif self.phase is Phase.BODY:
+                if self._framing > MAX_HEAD:
+                    # chunk framing or trailers without end; llhttp would buffer a trailer whole
+                    self._fail(Failure.MALFORMED, "endless chunk framing or trailer fields")
+                elif self.streaming and self.buffered > HIGH_WATER and not self._paused:
+                    self._paused = True
+                    assert self.transport is not None
+                    self.transport.pause_reading()
 
     def eof_received(self) -> bool | None:
         return None  # close the transport; connection_lost decides what the end means
@@ -278,7 +295,7 @@ class Connection(asyncio.Protocol):
         self._wake()
 
     def pause_writing(self) -> None:
-        """The request is larger than the socket buffer; the read timeout covers draining."""
+        """The request is larger than the socket buffers; the timer watches it drain."""
 
     def resume_writing(self) -> None:
         self.last_data = self._loop.time()  # the vendor is reading: that is progress
@@ -292,6 +309,8 @@ class Connection(asyncio.Protocol):
             raise _Halt
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.phase is not Phase.HEAD:
+            return  # a trailer field (RFC 9112 §7.1.2): dropped, as aiohttp drops them
         size = len(name)
         self.fields += 1
         self.field_bytes += size + len(value)
@@ -334,6 +353,7 @@ class Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         self.parts.append(body)
         self.buffered += len(body)
+        self._framing = 0
         if self.streaming:
             self._wake()
 
@@ -382,9 +402,19 @@ class Connection(asyncio.Protocol):
         self._timer = None
         if self._waiter is None:
             return
-        remaining = self.last_data + self.timeout - self._loop.time()
+        loop = self._loop
+        now = loop.time()
+        remaining = self.last_data + self.timeout - now
         if remaining > 0:
-            self._timer = self._loop.call_later(remaining, self._timer_fired)
+            self._timer = loop.call_at(now + remaining, self._timer_fired)
+            return
+        # A large request still draining to a vendor that reads it slowly is
+        # progress too: the timeout bounds each stall, not the upload.
+        unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        if unsent and (self._unsent == 0 or unsent < self._unsent):
+            self._unsent = unsent
+            self.last_data = now
+            self._timer = loop.call_at(now + self.timeout, self._timer_fired)
             return
         self._fail(Failure.TIMEOUT, f"nothing arrived for {self.timeout:.3g}s")
 

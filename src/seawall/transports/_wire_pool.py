@@ -10,12 +10,14 @@ pool rather than one per connection.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
 
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
+from seawall.engine import ProviderTarget
 from seawall.security import GuardedResolver
 from seawall.transports._wire_conn import Connection, Phase
 
@@ -33,7 +35,6 @@ class Pool:
         "_loop",
         "_resolved_at",
         "_sweep",
-        "base_url",
         "closed",
         "conns",
         "guard",
@@ -43,7 +44,6 @@ class Pool:
         "literal",
         "max_idle",
         "port",
-        "provider",
         "ssl",
     )
 
@@ -51,8 +51,6 @@ class Pool:
         self,
         loop: asyncio.AbstractEventLoop,
         *,
-        base_url: str,
-        provider: str,
         host: str,
         port: int,
         literal: bool,
@@ -62,8 +60,6 @@ class Pool:
         max_idle: int,
     ) -> None:
         self._loop = loop
-        self.base_url = base_url
-        self.provider = provider
         self.host = host
         self.port = port
         #: True when ``host`` is an IP literal (already checked; never resolved)
@@ -116,26 +112,29 @@ class Pool:
             conn.pooled = False
             self.idle.remove(conn)
 
-    async def connect(self, timeout: float) -> Connection:
+    async def connect(self, target: ProviderTarget, timeout: float) -> Connection:
         """A new connection, to an address the egress guard admitted.
 
         Raises :class:`UpstreamConnectError` (``sent=False``) or
-        :class:`UpstreamTimeout`; :class:`~seawall.EgressDenied` passes through.
+        :class:`UpstreamTimeout` naming ``target``; :class:`~seawall.EgressDenied`
+        passes through.
         """
         if self.closed:
             msg = "the upstream client is closed"
-            raise UpstreamConnectError(msg, sent=False, provider=self.provider)
+            raise UpstreamConnectError(msg, sent=False, provider=target.name)
         try:
             async with asyncio.timeout(timeout):
-                return await self._dial(timeout)
+                conn = await self._dial(target, timeout)
         except TimeoutError as exc:
-            msg = f"connecting to {self.base_url} timed out"
-            raise UpstreamTimeout(msg, provider=self.provider) from exc
+            msg = f"connecting to {target.base_url} timed out"
+            raise UpstreamTimeout(msg, provider=target.name) from exc
         except OSError as exc:  # refused, unreachable, DNS failure, TLS verification
-            msg = f"cannot connect to {self.base_url}: {exc.strerror or exc}"
-            raise UpstreamConnectError(msg, sent=False, provider=self.provider) from exc
+            msg = f"cannot connect to {target.base_url}: {_why(exc)}"
+            raise UpstreamConnectError(msg, sent=False, provider=target.name) from exc
+        self.conns.add(conn)
+        return conn
 
-    async def _dial(self, timeout: float) -> Connection:
+    async def _dial(self, target: ProviderTarget, timeout: float) -> Connection:
         loop = self._loop
         last: OSError | None = None
         for address in await self._resolve():
@@ -155,8 +154,7 @@ class Pool:
             if self.closed:  # aclose() ran while this one was being opened
                 conn.abort()
                 msg = "the upstream client is closed"
-                raise UpstreamConnectError(msg, sent=False, provider=self.provider)
-            self.conns.add(conn)
+                raise UpstreamConnectError(msg, sent=False, provider=target.name)
             return conn
         assert last is not None
         raise last
@@ -203,6 +201,17 @@ class Pool:
             else:
                 conn.close()
         self.conns.clear()
+
+
+def _why(exc: OSError) -> str:
+    """The OS's own words for a failed connect (asyncio's message hides them)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed: {exc.reason or exc}"
+    if isinstance(exc, socket.gaierror) or not exc.errno:
+        return exc.strerror or str(exc)
+    return os.strerror(exc.errno)
 
 
 def _factory(conn: Connection) -> Callable[[], Connection]:
