@@ -32,6 +32,7 @@ from seawall.incidents import (
     render_markdown,
 )
 from seawall.store import Store
+from seawall.web import incident_view
 
 __all__ = ["app"]
 
@@ -65,23 +66,6 @@ def _when(at: float | None) -> str:
     return "-" if at is None else datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _view(incident: Incident) -> dict[str, object]:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "severity": incident.severity,
-        "state": incident.state.value,
-        "integrations": list(incident.integrations),
-        "providers": list(incident.providers),
-        "opened_at": incident.opened_at,
-        "impact_started_at": incident.impact_started_at,
-        "acknowledged_at": incident.acknowledged_at,
-        "acknowledged_by": incident.acknowledged_by,
-        "resolved_at": incident.resolved_at,
-        "resolved_by": incident.resolved_by,
-    }
-
-
 @app.command("list")
 def list_incidents(
     config: ConfigOption,
@@ -98,7 +82,7 @@ def list_incidents(
 
     incidents = with_store(loaded.store, work)
     if as_json:
-        typer.echo(json.dumps({"incidents": [_view(i) for i in incidents]}, indent=2))
+        typer.echo(json.dumps({"incidents": [incident_view(i) for i in incidents]}, indent=2))
         return
     if not incidents:
         typer.echo("no incidents")
