@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+import resource
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -78,6 +80,12 @@ class WireUpstream:
     ``ssl_context`` replaces ``ssl.create_default_context()`` for https (a test
     CA, client certificates); verification and SNI stay on by default.
 
+    Open connections are capped at ``max_connections`` (default: half the
+    process's open-file limit, less a reserve), so that answering callers never
+    runs the process out of descriptors: a call past the cap waits, within its
+    timeout, for a connection to come free, and an idle connection to another
+    origin is closed to make room.
+
     A kept-alive connection the vendor closed before answering is retried once
     on a new connection when the request is safe to resend (an idempotent
     method or an ``Idempotency-Key``), as RFC 9112 §9.3.1 allows; otherwise the
@@ -91,7 +99,14 @@ class WireUpstream:
         keepalive_timeout: float = 30.0,
         max_idle_per_host: int = 256,
         ssl_context: ssl.SSLContext | None = None,
+        max_connections: int | None = None,
     ) -> None:
+        if max_connections is not None and max_connections < 1:
+            msg = f"max_connections must be at least 1, not {max_connections}"
+            raise ValueError(msg)
+        self._max_connections = max_connections or _descriptor_share()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._dialling = 0
         self._egress = egress
         self._guard = GuardedResolver(policy=egress) if egress is not None else None
         self._keepalive = keepalive_timeout
@@ -121,12 +136,73 @@ class WireUpstream:
                 if not _replayable(request):
                     msg = f"{target.base_url} dropped the connection before answering"
                     raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
-        conn = await pool.connect(target, timeout)
+        conn = await self._room(pool, target, timeout)
+        if conn is None:
+            self._dialling += 1  # counted against the cap while it connects
+            try:
+                conn = await pool.connect(target, timeout)
+            finally:
+                self._dialling -= 1
+                self._wake()
         try:
             return await _exchange(conn, pool, target, head, body, head_only, timeout)
         except _Stale:  # pragma: no cover - a new connection is never stale
             msg = f"{target.base_url} dropped the connection before answering"
             raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, idle or busy, to every origin, and those connecting."""
+        return self._dialling + sum(len(pool.conns) for pool in self._pools.values())
+
+    async def _room(self, pool: Pool, target: ProviderTarget, timeout: float) -> Connection | None:
+        """Wait until a new connection fits under the cap; an idle one of ``pool`` if one
+        comes free meanwhile. Raises UpstreamTimeout when nothing frees up in time."""
+        if self.open_connections < self._max_connections:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.open_connections >= self._max_connections:
+            conn = pool.take()
+            if conn is not None:
+                return conn
+            self._close_an_idle()  # its descriptor is free once it is lost, which wakes us
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except TimeoutError:
+                msg = (
+                    f"no connection to {target.base_url} came free in {timeout:g}s: "
+                    f"{self._max_connections} are open (the open-file limit's share)"
+                )
+                raise UpstreamTimeout(msg, provider=target.name) from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        return pool.take()
+
+    def _close_an_idle(self) -> None:
+        """Close the longest-idle connection of any origin, if there is one."""
+        oldest: Pool | None = None
+        for candidate in self._pools.values():
+            if candidate.idle and (
+                oldest is None or candidate.idle[0].idle_since < oldest.idle[0].idle_since
+            ):
+                oldest = candidate
+        if oldest is not None:
+            conn = oldest.idle.popleft()
+            conn.pooled = False
+            conn.close()
+
+    def _wake(self) -> None:
+        """A connection came free: let the longest-waiting call try again."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     def _head(self, request: Request, target: ProviderTarget, route: _Route) -> bytes:
         """The request line and header block, encoded; refuses what would split it."""
@@ -199,6 +275,7 @@ class WireUpstream:
                 keepalive=self._keepalive,
                 max_idle=self._max_idle,
             )
+            pool.on_free = self._wake
         if len(self._routes) >= _ROUTE_CACHE:
             self._routes.clear()
         route = _Route(len(parts.scheme) + 3 + len(parts.netloc), f"Host: {shown}\r\n", pool)
@@ -328,3 +405,14 @@ if TYPE_CHECKING:
     def _conforms(upstream: WireUpstream) -> Upstream:
         """mypy checks here that WireUpstream satisfies the engine's Upstream protocol."""
         return upstream
+
+
+def _descriptor_share(reserve: int = 128) -> int:
+    """Half the open-file limit less a reserve: the other half answers the callers."""
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):  # pragma: no cover - every POSIX system has it
+        return 4096
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(64, soft // 2 - reserve)

@@ -43,6 +43,7 @@ class Pool:
         "keepalive",
         "literal",
         "max_idle",
+        "on_free",
         "port",
         "ssl",
     )
@@ -75,6 +76,8 @@ class Pool:
         self._sweep: asyncio.TimerHandle | None = None
         self._addresses: list[str] = []
         self._resolved_at = 0.0
+        #: told when a connection becomes idle or closes (room for a waiting call)
+        self.on_free: Callable[[], None] | None = None
 
     def take(self) -> Connection | None:
         """The most recently used idle connection still open, or None."""
@@ -102,6 +105,8 @@ class Pool:
             self.idle.append(conn)
             if self._sweep is None:
                 self._sweep = self._loop.call_at(conn.idle_since + self.keepalive, self._expire)
+            if self.on_free is not None:
+                self.on_free()
         else:
             conn.close()
 
@@ -111,6 +116,8 @@ class Pool:
         if conn.pooled:
             conn.pooled = False
             self.idle.remove(conn)
+        if self.on_free is not None:
+            self.on_free()
 
     async def connect(self, target: ProviderTarget, timeout: float) -> Connection:
         """A new connection, to an address the egress guard admitted.
