@@ -13,7 +13,6 @@ Run as a script, this module is the child side (one event loop per process):
 - ``hold``: opens ``--calls`` connections (a few hundred handshakes at a time),
   then sends one request on every one of them at once and waits for every
   answer (the hold test), over a raw protocol so the generator stays cheap;
-- ``seawall-unpooled``: ``seawall`` with its upstream pool unbounded (a what-if).
 
 Python children print one JSON line (``{"port": ..., "pid": ...}``) when ready
 and stop when their stdin closes, so they never outlive the benchmark.
@@ -716,41 +715,11 @@ async def _hold(url: str, calls: int, cap: float, connect_concurrency: int) -> d
     )
 
 
-# -- the child side: seawall with an unbounded upstream pool (what-if) ------------------
-
-
-def _seawall_unpooled(argv: list[str]) -> None:
-    """``seawall <argv>`` with the gateway's upstream pool unbounded: a what-if.
-
-    seawall's ``AiohttpUpstream`` caps its pool at 256 connections per host (1,000
-    in all) and the gateway offers no setting for it, so calls past 256 to one
-    provider wait for a connection. This shim, used only by the benchmark, changes
-    those two defaults to 0 (aiohttp: no limit) before the CLI starts; seawall's
-    code is otherwise untouched.
-    """
-    from seawall.cli import main
-    from seawall.transports import AiohttpUpstream
-
-    original = AiohttpUpstream.__init__
-
-    def unbounded(self: AiohttpUpstream, **kwargs: Any) -> None:
-        kwargs.setdefault("limit", 0)
-        kwargs.setdefault("limit_per_host", 0)
-        original(self, **kwargs)
-
-    AiohttpUpstream.__init__ = unbounded  # type: ignore[method-assign]
-    sys.argv = ["seawall", *argv]
-    main()
-
-
 # -- entry point ------------------------------------------------------------------------
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["seawall-unpooled"]:
-        _seawall_unpooled(argv[1:])
-        return 0
     parser = argparse.ArgumentParser(description="bench/gateway.py helper processes")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default=default_loop())
     sub = parser.add_subparsers(dest="command", required=True)
