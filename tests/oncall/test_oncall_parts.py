@@ -117,3 +117,43 @@ async def test_evidence_names_failures_by_kind_and_what_seawall_did(tmp_path: Pa
     ) in text
     assert "breaker-changed pay/first" in text
     assert "new=open" in text
+
+
+async def test_evidence_for_one_vendor_leaves_out_the_other_vendors(tmp_path: Path) -> None:
+    now = time.time()
+    minute = int(now // 60 * 60) - 60
+    async with await Store.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        await store.rollups.add(
+            [
+                RollupRow(integration="pay", provider=p, start=minute, width=60, attempts=10,
+                          success=5, failure=5, calls=10)
+                for p in ("stripe", "adyen")
+            ]
+        )  # fmt: skip
+        await store.events.append(
+            "failed-over", at=now - 10, integration="pay", provider="adyen", data={"to": "x"}
+        )
+        labels = {"alertname": "stripe-errors", "integration": "pay", "provider": "stripe"}
+        group = GroupView(
+            key="route0/integration=pay",
+            route=0,
+            labels={"integration": "pay"},
+            alerts=(
+                AlertView(
+                    fingerprint="0123456789abcdef",
+                    rule="stripe-errors",
+                    labels=labels,
+                    state="firing",
+                    summary="stripe error rate 50%",
+                    severity="critical",
+                    value=0.5,
+                    threshold=0.2,
+                    since=now - 120,
+                    fired_at=now - 60,
+                ),
+            ),
+            created_at=now - 60,
+        )
+        text = await evidence_text(store, group, now=now)
+    assert "- stripe: 10 requests" in text
+    assert "adyen" not in text

@@ -4,7 +4,8 @@ What a support engineer needs to act without a call back: which of their
 endpoints failed, how (timeouts, connection errors, error statuses), since
 when and how much, and what seawall did about it (breaker, failover) -- from
 the stored rollups and timeline. Never request bodies or headers: those may
-carry personal data and credentials.
+carry personal data and credentials; and when the alerts name a provider,
+nothing about the integration's other providers (another vendor's traffic).
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ async def evidence_text(store: Store, group: GroupView, *, now: float) -> str:
         except StoreError as exc:
             parts.append(f"\n{integration}: the stored history could not be read ({exc.message})")
             continue
+        named = {
+            a.labels["provider"]
+            for a in group.alerts
+            if a.labels.get("integration") == integration and "provider" in a.labels
+        }
+        if named:  # a vendor sees its own traffic, never another vendor's
+            rows = [r for r in rows if r.provider in named]
+            events = [e for e in events if e.provider in named]
         parts.append(f"\n{integration}, requests since {_time(since)}:")
         parts.extend(_traffic(rows) or ["- no requests recorded"])
         if events:
