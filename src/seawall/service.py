@@ -24,7 +24,7 @@ from seawall.config import Config, Finding, check_config, load_config
 from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine
 from seawall.gateway import GatewayServer
-from seawall.oncall import OnCall
+from seawall.oncall import OnCall, admin_base_url
 from seawall.probes import ProbeScheduler
 from seawall.security import EgressPolicy
 from seawall.store import Store
@@ -133,9 +133,7 @@ class Service:
             self._admin_runner, *self._config.admin.listen, reuse_address=True
         ).start()
         self.admin_port = _bound_port(self._admin_runner)
-        host = self._config.admin.listen[0]
-        shown = f"[{host}]" if ":" in host else host
-        self.oncall.admin_url = f"http://{shown}:{self.admin_port}"
+        self.oncall.admin_url = admin_base_url(self._config, self.admin_port)
         self.metrics.track_inflight(self._inflight)
         self.metrics.track_bulkhead_queued(self._queued)
         worker = self.worker

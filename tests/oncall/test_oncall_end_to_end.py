@@ -8,17 +8,13 @@ channel, and ``seawall incident report`` run as the CLI runs it.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 from typer.testing import CliRunner
 
 from seawall.chaos import SimulatorControl, serve_simulator
@@ -27,30 +23,9 @@ from seawall.incidents import IncidentState, timeline
 from seawall.service import Service
 from seawall.store import Store
 from tests.gateway.conftest import OPERATOR_TOKEN, admin_block, write_config
+from tests.oncall.test_oncall_reload import receiver
 
 pytestmark = [pytest.mark.realserver]
-
-
-@asynccontextmanager
-async def webhook_receiver() -> AsyncIterator[tuple[int, list[dict[str, Any]]]]:
-    """A local JSON webhook (what an Apprise json:// channel posts to)."""
-    received: list[dict[str, Any]] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        received.append(json.loads(await request.read()))
-        return web.Response(status=204)
-
-    application = web.Application()
-    application.router.add_post("/hook", hook)
-    runner = web.AppRunner(application, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield port, received
-    finally:
-        await runner.cleanup()
 
 
 def _config(stripe: str, backup: str, hook_port: int, store: Path) -> str:
@@ -138,7 +113,7 @@ async def _shop(gateway: str, stop: asyncio.Event) -> int:
 async def test_outage_to_incident_timeline_notifications_and_report(tmp_path: Path) -> None:
     store_path = tmp_path / "state.db"
     async with (
-        webhook_receiver() as (hook_port, received),
+        receiver() as (hook_port, received),
         await serve_simulator("payment") as stripe,
         await serve_simulator("payment") as backup,
     ):

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from seawall.alerts import Band, Baselines, Evaluator, LiveMetrics, render_review, review
-from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, with_store
+from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, actor, fail, load_or_exit, with_store
 from seawall.config import UnitError, format_duration, parse_duration
 from seawall.notify import SilenceBook, SilenceRecord
 from seawall.oncall import StoreSilences
@@ -52,7 +52,6 @@ class ReviewFormat(StrEnum):
 #: the longest silence and review period, as the admin API allows
 _LONGEST = 30 * 86400.0
 _REVIEW_LONGEST = 400 * 86400.0
-_MAX_NAME = 128
 
 
 def _duration(text: str, option: str, longest: float = _LONGEST) -> float:
@@ -65,12 +64,6 @@ def _duration(text: str, option: str, longest: float = _LONGEST) -> float:
     if seconds > longest:
         raise fail(f"{option} is at most {format_duration(longest)}", EXIT_USAGE)
     return seconds
-
-
-def _name(by: str) -> str:
-    if not 1 <= len(by) <= _MAX_NAME or not by.isprintable():
-        raise fail(f"--by is a printable name of 1 to {_MAX_NAME} characters", EXIT_USAGE)
-    return by
 
 
 @app.command("review")
@@ -161,7 +154,7 @@ def silence_add(
     loaded = load_or_exit(config)
     matchers = _matchers(match)
     seconds = _duration(duration, "--for")
-    by = _name(by)
+    by = actor(by)
     if len(comment) > 1024 or not comment.isprintable():
         raise fail("--comment is printable text of at most 1,024 characters", EXIT_USAGE)
     now = time.time()
@@ -240,7 +233,7 @@ def ack(
     """Acknowledge a firing alert: its escalation stops at the next evaluation."""
     if not re.fullmatch(r"[0-9a-f]{16}", fingerprint):
         raise fail("a fingerprint is 16 hex digits (GET /api/v1/alerts shows them)", EXIT_USAGE)
-    by = _name(by)
+    by = actor(by)
     loaded = load_or_exit(config)
 
     async def work(store: Store) -> bool:

@@ -18,6 +18,7 @@ from seawall.store import Store
 __all__ = [
     "EXIT_FAILED",
     "EXIT_USAGE",
+    "actor",
     "fail",
     "load_or_exit",
     "missing_sqlite_file",
@@ -36,6 +37,17 @@ def fail(message: str, code: int) -> typer.Exit:
     """Say what went wrong on standard error; raise the returned Exit."""
     typer.echo(f"seawall: {message}", err=True)
     return typer.Exit(code)
+
+
+#: the longest name an acknowledgement or a silence may carry
+MAX_ACTOR = 128
+
+
+def actor(by: str) -> str:
+    """``--by``, checked: printable, 1 to MAX_ACTOR characters; exit 2 otherwise."""
+    if not 1 <= len(by) <= MAX_ACTOR or not by.isprintable():
+        raise fail(f"--by is a printable name of 1 to {MAX_ACTOR} characters", EXIT_USAGE)
+    return by
 
 
 def load_or_exit(path: Path, *, check_imports: bool = False) -> Config:

@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, with_store
+from seawall.cli._common import EXIT_FAILED, EXIT_USAGE, actor, fail, load_or_exit, with_store
 from seawall.config import Config
 from seawall.incidents import (
     Incident,
@@ -48,7 +48,6 @@ ConfigOption = Annotated[
 IdArgument = Annotated[
     int, typer.Argument(help="The incident's number.", min=1, max=2**63 - 1, show_default=False)
 ]
-_MAX_NAME = 128
 
 
 class ReportFormat(StrEnum):
@@ -93,8 +92,7 @@ def list_incidents(
 
 
 def _move(config: Path, incident_id: int, action: str, by: str) -> Incident:
-    if not 1 <= len(by) <= _MAX_NAME or not by.isprintable():
-        raise fail(f"--by is a printable name of 1 to {_MAX_NAME} characters", EXIT_USAGE)
+    actor(by)
     loaded: Config = load_or_exit(config)
 
     async def work(store: Store) -> Incident:

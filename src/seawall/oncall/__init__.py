@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seawall.oncall._evidence import EVIDENCE_WINDOW, evidence_text
-from seawall.oncall._oncall import ACK_KEY, OnCall, as_plain
+from seawall.oncall._oncall import ACK_KEY, OnCall, admin_base_url, as_plain
 from seawall.oncall._stores import StoreNotificationLog, StoreSilences
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "OnCall",
     "StoreNotificationLog",
     "StoreSilences",
+    "admin_base_url",
     "as_plain",
     "evidence_text",
 ]

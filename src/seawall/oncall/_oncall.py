@@ -44,7 +44,7 @@ from seawall.oncall._evidence import evidence_text
 from seawall.oncall._stores import StoreNotificationLog, StoreSilences
 from seawall.store import Leadership, Store
 
-__all__ = ["ACK_KEY", "OnCall", "as_plain"]
+__all__ = ["ACK_KEY", "OnCall", "admin_base_url", "as_plain"]
 
 log = logging.getLogger("seawall.oncall")
 
@@ -418,7 +418,7 @@ class OnCall:
         if self._signer is None:
             msg = "on-call is not started: no acknowledge key yet"
             raise SeawallError(msg)
-        base = self._config.admin.public_url or self.admin_url or _default_admin_url(self._config)
+        base = self._config.admin.public_url or self.admin_url or admin_base_url(self._config)
         return f"{base.rstrip('/')}/api/v1/ack/{self._signer.token(group_key)}"
 
     # -- people ---------------------------------------------------------------------------
@@ -495,12 +495,14 @@ class OnCall:
         return await self.notifier.silences.expire(silence_id, self._clock())
 
 
-def _default_admin_url(config: Config) -> str:
+def admin_base_url(config: Config, port: int | None = None) -> str:
+    """Where people reach the admin API: ``admin.public_url``, else the listen address
+    (with the port the server really bound, when given)."""
     if config.admin.public_url:
         return config.admin.public_url
-    host, port = config.admin.listen
+    host, configured = config.admin.listen
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"http://{shown}:{configured if port is None else port}"
 
 
 def _refire(statuses: list[AlertStatus], now: float) -> list[Transition]:
