@@ -421,26 +421,61 @@ def test_a_given_registry_is_used() -> None:
 
 
 def test_labels_is_called_once_per_label_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Repeated events for one series reuse the cached child instead of calling .labels again."""
+    """Repeated events for one series of a prometheus_client metric reuse the cached child."""
     metrics = Metrics()
     calls: list[tuple[str, tuple[object, ...]]] = []
-    for cls in (prometheus_client.Counter, prometheus_client.Histogram):
-        original = cls.labels
+    original = prometheus_client.Counter.labels
 
-        def counting(self, *values, _original=original, **kw):  # type: ignore[no-untyped-def]
-            calls.append((self._name, values))
-            return _original(self, *values, **kw)
+    def counting(self, *values, **kw):  # type: ignore[no-untyped-def]
+        calls.append((self._name, values))
+        return original(self, *values, **kw)
 
-        monkeypatch.setattr(cls, "labels", counting)
+    monkeypatch.setattr(prometheus_client.Counter, "labels", counting)
     for _ in range(50):
-        metrics.emit(finished())
+        metrics.emit(
+            RetryScheduled(
+                at=0, integration="pay", provider="stripe", attempt=1, delay=0.1, cause="failure"
+            )
+        )
+        metrics.emit(Rejected(at=0.0, integration="pay", provider=None, reason="bulkhead-full"))
+    assert sorted(calls) == [
+        ("seawall_rejections", ("pay", "bulkhead-full")),
+        ("seawall_retries", ("pay", "stripe")),
+    ]
+
+
+def test_calls_and_attempts_never_reach_prometheus_client_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CallFinished and AttemptFinished are counted in plain Python: no .labels, inc or observe."""
+    metrics = Metrics()
+    touched: list[str] = []
+    for cls, names in (
+        (prometheus_client.Counter, ("labels", "inc")),
+        (prometheus_client.Histogram, ("labels", "observe")),
+        (prometheus_client.Gauge, ("labels", "set", "inc")),
+    ):
+        for name in names:
+
+            def spy(*args, _name=f"{cls.__name__}.{name}", **kw):  # type: ignore[no-untyped-def]
+                touched.append(_name)
+                raise AssertionError(_name)
+
+            monkeypatch.setattr(cls, name, spy)
+    for _ in range(50):
+        for event in (finished(), finished(provider=None, outcome="bulkhead-full")):
+            metrics.emit(event)
         metrics.emit(attempt("stripe", "success"))
-    assert sorted(calls) == sorted(
-        [
-            ("seawall_requests", ("pay", "stripe", "success")),
-            ("seawall_request_duration_seconds", ("pay", "stripe")),
-            ("seawall_attempts", ("pay", "stripe", "success")),
-        ]
+    assert touched == []
+    assert (
+        value(
+            metrics,
+            "seawall_requests_total",
+            integration="pay",
+            provider="stripe",
+            outcome="success",
+        )
+        == 50.0
     )
 
 

@@ -28,7 +28,7 @@ import math
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from seawall._events import AttemptFinished, CallFinished, Event, Rejected
@@ -158,6 +158,8 @@ class LiveMetrics:
         self.retention = retention
         self._clock = clock
         self._series: dict[_Key, _Series] = {}
+        #: the series each (integration, provider) of an event counts in; cleared on re-seeding
+        self._targets_of: dict[_Key, tuple[_Series, ...]] = {}
         self._warned = False
         #: since when the counts are complete (the clock at start, or the earliest seeded row)
         self.watching_since = clock()
@@ -187,6 +189,11 @@ class LiveMetrics:
 
     # -- the sink (hot path) -------------------------------------------------------------
 
+    @property
+    def handlers(self) -> Mapping[type, Callable[[Any], None]]:
+        """The event types this sink handles and the function for each (see ``TypedSink``)."""
+        return self._handlers
+
     def emit(self, event: Event) -> None:
         """Count ``event``; never raises, ignores the kinds it does not count."""
         handle = self._handlers.get(type(event))
@@ -203,7 +210,23 @@ class LiveMetrics:
                 )
 
     def _targets(self, integration: str, provider: str | None, now: float) -> tuple[_Series, ...]:
+        """The series an event counts in (its provider's, when it has one, and its
+        integration's), each entered into ``now``'s bucket."""
+        targets = self._targets_of.get((integration, provider))
+        if targets is None:
+            targets = self._targets_of[(integration, provider)] = self._lookup(
+                integration, provider
+            )
         bucket = math.floor(now / self._resolution)
+        for series in targets:
+            if bucket > series.last_bucket:
+                if now >= series.next_thin:
+                    series.thin(now, self._resolution, self._retention)
+                    series.next_thin = now + _THIN_EVERY
+                series.enter(bucket)
+        return targets
+
+    def _lookup(self, integration: str, provider: str | None) -> tuple[_Series, ...]:
         keys: tuple[_Key, ...] = (
             ((integration, None),)
             if not provider
@@ -214,11 +237,6 @@ class LiveMetrics:
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = _Series()
-            if bucket > series.last_bucket:
-                if now >= series.next_thin:
-                    series.thin(now, self._resolution, self._retention)
-                    series.next_thin = now + _THIN_EVERY
-                series.enter(bucket)
             out.append(series)
         return tuple(out)
 
@@ -345,3 +363,4 @@ class LiveMetrics:
         if success is not None and (series.last_success is None or success > series.last_success):
             series.last_success = success
         self._series[key] = series
+        self._targets_of.clear()

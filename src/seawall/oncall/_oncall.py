@@ -125,12 +125,20 @@ class OnCall:
 
     # -- the sink -------------------------------------------------------------------------
 
+    @property
+    def handlers(self) -> Mapping[type, Callable[[Any], None]]:
+        """Breaker changes only (see ``TypedSink``): calls never reach this sink."""
+        return {BreakerChanged: self._breaker_changed}
+
     def emit(self, event: Event) -> None:
         """Keep breaker changes for the next tick (incidents); other events are ignored."""
         if type(event) is BreakerChanged:
-            self._breakers.append(
-                _BreakerMove(event.integration, event.provider, event.new, self._clock())
-            )
+            self._breaker_changed(event)
+
+    def _breaker_changed(self, event: BreakerChanged) -> None:
+        self._breakers.append(
+            _BreakerMove(event.integration, event.provider, event.new, self._clock())
+        )
 
     # -- parts ----------------------------------------------------------------------------
 

@@ -1,11 +1,17 @@
 """Prometheus metrics kept from engine events: the :class:`Metrics` sink.
 
-Every call of the process passes through :meth:`Metrics.emit`, so it does as
-little as it can: one dict lookup on the event's type, one dict lookup for the
-label child (``.labels()`` validates and takes a lock on every call), one
-increment. Values the engine already counts itself (calls in flight, calls
-waiting in the bulkhead queue) are read when Prometheus scrapes instead of
-being mirrored from events, so they cannot drift.
+Every call of the process passes through the sink, so it does as little as it
+can. The per-call metrics (requests, their durations, attempts) are plain
+Python counts in :class:`~seawall.telemetry._calls.CallMetrics`, a custom
+collector: a dict subscript per label and a list increment per event, a
+``bisect`` for the duration's bucket, no lock. The rarer events update
+prometheus_client metrics: retries, breaker transitions and rejections through
+label children cached by label values (``.labels()`` validates and takes a
+lock on every call), routing events in :class:`RoutingMetrics`. A fan-out that
+reads :attr:`Metrics.handlers` calls the handler for an event's type directly,
+without :meth:`Metrics.emit`. Values the engine already counts itself (calls
+in flight, calls waiting in the bulkhead queue) are read when Prometheus
+scrapes instead of being mirrored from events, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, exposition
+from prometheus_client import CollectorRegistry, Counter, Gauge, exposition
 
 from seawall._events import (
     AttemptFinished,
@@ -34,6 +40,7 @@ from seawall._states import BreakerState
 from seawall.config import Config
 from seawall.store import LATENCY_BOUNDS
 from seawall.telemetry._callbacks import GaugeCallback, LabelValues, ReadGauge
+from seawall.telemetry._calls import NO_PROVIDER, CallMetrics
 from seawall.telemetry._routing import RoutingMetrics
 
 __all__ = ["DURATION_BUCKETS", "Metrics"]
@@ -45,7 +52,7 @@ _log = logging.getLogger("seawall.telemetry")
 #: raised one) ends the slowest; past 30 s only the count matters.
 DURATION_BUCKETS: tuple[float, ...] = LATENCY_BOUNDS
 
-_M = TypeVar("_M", Counter, Gauge, Histogram)
+_M = TypeVar("_M", Counter, Gauge)
 
 
 class _Children(Generic[_M]):
@@ -106,17 +113,15 @@ class Metrics:
     """
 
     #: the ``provider`` label of a call that never reached a provider
-    NO_PROVIDER: ClassVar[str] = ""
+    NO_PROVIDER: ClassVar[str] = NO_PROVIDER
 
     __slots__ = (
-        "_attempts",
         "_callbacks",
+        "_calls",
         "_circuit",
-        "_durations",
         "_handlers",
         "_rejections",
         "_reloads",
-        "_requests",
         "_retries",
         "_transitions",
         "_warned",
@@ -133,31 +138,10 @@ class Metrics:
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         reg = self.registry
-        self._requests = _Children(
-            Counter(
-                "seawall_requests_total",
-                "Calls that left the engine, by the provider that answered and the outcome.",
-                ["integration", "provider", "outcome"],
-                registry=reg,
-            )
-        )
-        self._durations = _Children(
-            Histogram(
-                "seawall_request_duration_seconds",
-                "Whole-call duration in seconds, every retry and backoff included.",
-                ["integration", "provider"],
-                buckets=tuple(buckets),
-                registry=reg,
-            )
-        )
-        self._attempts = _Children(
-            Counter(
-                "seawall_attempts_total",
-                "Attempts against one provider, by classified outcome.",
-                ["integration", "provider", "outcome"],
-                registry=reg,
-            )
-        )
+        # requests, durations and attempts: counted per call, so kept in plain
+        # Python and registered first, where the Counter and Histogram were
+        self._calls = CallMetrics(buckets)
+        reg.register(self._calls)
         self._retries = _Children(
             Counter(
                 "seawall_retries_total",
@@ -210,8 +194,8 @@ class Metrics:
         self._callbacks: dict[str, GaugeCallback] = {}
         self._warned = False
         self._handlers: dict[type, Callable[[Any], None]] = {
-            CallFinished: self._call_finished,
-            AttemptFinished: self._attempt_finished,
+            CallFinished: self._calls.call_finished,
+            AttemptFinished: self._calls.attempt_finished,
             RetryScheduled: self._retry_scheduled,
             BreakerChanged: self._breaker_changed,
             Rejected: self._rejected,
@@ -224,6 +208,16 @@ class Metrics:
 
     # -- the sink ------------------------------------------------------------
 
+    @property
+    def handlers(self) -> Mapping[type, Callable[[Any], None]]:
+        """The event types this sink handles and the function for each (see ``TypedSink``).
+
+        A fan-out can call the handler for an event's type directly instead of
+        :meth:`emit`. A handler may raise on a malformed event; the fan-out
+        catches it (``emit`` does so itself).
+        """
+        return self._handlers
+
     def emit(self, event: Event) -> None:
         """Update the metrics for ``event``; never raises, ignores unknown events."""
         handle = self._handlers.get(type(event))
@@ -235,14 +229,6 @@ class Metrics:
             if not self._warned:
                 self._warned = True
                 _log.warning("a metrics update failed; later failures are silent", exc_info=True)
-
-    def _call_finished(self, event: CallFinished) -> None:
-        provider = event.provider or self.NO_PROVIDER
-        self._requests(event.integration, provider, event.outcome).inc()
-        self._durations(event.integration, provider).observe(event.duration)
-
-    def _attempt_finished(self, event: AttemptFinished) -> None:
-        self._attempts(event.integration, event.provider, event.outcome).inc()
 
     def _retry_scheduled(self, event: RetryScheduled) -> None:
         self._retries(event.integration, event.provider).inc()

@@ -34,7 +34,7 @@ import logging
 import time
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -231,6 +231,11 @@ class Recorder:
         }
 
     # -- the sink (hot path) -----------------------------------------------------
+
+    @property
+    def handlers(self) -> Mapping[type, Callable[[Any], None]]:
+        """The event types this sink handles and the function for each (see ``TypedSink``)."""
+        return self._handlers
 
     def emit(self, event: Event) -> None:
         """Count ``event`` in memory; never raises, ignores events it does not keep."""

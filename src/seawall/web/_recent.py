@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from seawall._events import CallFinished, Event
 
@@ -19,15 +21,23 @@ class _Window:
 class RecentCalls:
     """An :class:`~seawall._events.EventSink` keeping the last ``size`` calls per integration."""
 
-    __slots__ = ("_size", "_windows")
+    __slots__ = ("_handlers", "_size", "_windows")
 
     def __init__(self, size: int = 200) -> None:
         self._size = size
         self._windows: dict[str, _Window] = {}
+        self._handlers: dict[type, Callable[[Any], None]] = {CallFinished: self._call_finished}
+
+    @property
+    def handlers(self) -> Mapping[type, Callable[[Any], None]]:
+        """The event types this sink handles and the function for each (see ``TypedSink``)."""
+        return self._handlers
 
     def emit(self, event: Event) -> None:
-        if type(event) is not CallFinished:
-            return
+        if type(event) is CallFinished:
+            self._call_finished(event)
+
+    def _call_finished(self, event: CallFinished) -> None:
         window = self._windows.get(event.integration)
         if window is None:
             window = self._windows[event.integration] = _Window(deque(), Counter())
