@@ -39,6 +39,7 @@ from seawall._types import Clock
 from seawall.engine._fallback import NOT_PROCESSED
 from seawall.engine._messages import Request, Response, Upstream
 from seawall.engine._runtime import IntegrationRuntime, ProviderRuntime
+from seawall.engine._within import within
 from seawall.policies import (
     GiveUp,
     Outcome,
@@ -73,7 +74,7 @@ def drain_breaker(
     provider: ProviderRuntime, now: float, emit: Emit | None, cause: str = ""
 ) -> None:
     breaker = provider.breaker
-    if breaker is None:
+    if breaker is None or not breaker.changed:
         return
     transitions = breaker.drain_transitions()
     if transitions and emit is not None:
@@ -91,6 +92,8 @@ def drain_breaker(
 
 
 def drain_health(rt: IntegrationRuntime, now: float, emit: Emit | None) -> None:
+    if not rt.board.changed:
+        return
     transitions = rt.board.drain_transitions()
     if transitions and emit is not None:
         for t in transitions:
@@ -111,11 +114,13 @@ def _release(provider: ProviderRuntime, permit: Permit | None) -> None:
         provider.breaker.release(permit)
 
 
-def _candidates(rt: IntegrationRuntime, now: float, wall: float) -> list[ProviderRuntime]:
+def _candidates(
+    rt: IntegrationRuntime, now: float, wall: Callable[[], float]
+) -> list[ProviderRuntime]:
     """Providers to try, best first: healthy and not in maintenance, else all (panic mode)."""
     if len(rt.providers) == 1:
         return list(rt.providers)  # one provider: health and maintenance cannot change the choice
-    down = rt.calendar.unavailable(wall) if rt.spec.maintenance or rt.down else frozenset()
+    down = rt.calendar.unavailable(wall()) if rt.spec.maintenance or rt.down else frozenset()
     available = rt.board.available(now) - down
     order = rt.strategy.order(available, now)
     preferred = [rt.by_name[name] for name in order if name in available]
@@ -134,9 +139,15 @@ async def run_attempts(
     wall: Callable[[], float],
     rng: random.Random,
     emit: Emit | None,
+    bounded: bool = False,
 ) -> Response:
+    """Attempts until an answer stands or no retry may follow.
+
+    ``bounded`` says the upstream ends each attempt within its timeout itself
+    (``Upstream.bounds_attempts``); otherwise a timer here does.
+    """
     settings = rt.settings
-    candidates = _candidates(rt, clock.now(), wall())
+    candidates = _candidates(rt, clock.now(), wall)
     index = 0
     previous: ProviderRuntime | None = None
     cause = ""
@@ -209,8 +220,12 @@ async def run_attempts(
         if rt.latency_aware:
             rt.strategy.start(provider.name)
         try:
-            async with asyncio.timeout(timeout):
+            if bounded:
                 response = await upstream.send(provider.target, outbound, timeout=timeout)
+            else:
+                response = await within(
+                    timeout, upstream.send(provider.target, outbound, timeout=timeout)
+                )
             result = classify_status(settings.classification, response.status)
         except TimeoutError:
             error = UpstreamTimeout(f"no answer within {timeout:.3g}s", provider=provider.name)
@@ -239,13 +254,15 @@ async def run_attempts(
             rt.strategy.finish(provider.name, duration, finished, ok=not vendor_fault)
         if result is not Outcome.THROTTLED:
             rt.board.record(provider.name, ok=not vendor_fault, now=finished)
-            drain_health(rt, finished, emit)
+            if rt.board.changed:
+                drain_health(rt, finished, emit)
         if permit is not None and provider.breaker is not None:
             if result is Outcome.THROTTLED:
                 provider.breaker.release(permit)
             else:
                 provider.breaker.record(permit, finished, failure=vendor_fault, duration=duration)
-            drain_breaker(provider, finished, emit)
+            if provider.breaker.changed:
+                drain_breaker(provider, finished, emit)
         status = response.status if response is not None else None
         if error is not None:
             state.maybe_effect = state.maybe_effect or not (
@@ -260,7 +277,7 @@ async def run_attempts(
                     integration=rt.name,
                     provider=provider.name,
                     attempt=state.attempts,
-                    outcome=result.value,
+                    outcome=result._value_,  # ._value_: see Outcome
                     status=status,
                     duration=duration,
                 )
@@ -360,7 +377,8 @@ def _admit(
         if breaker is None:
             return provider, None, position
         decision = breaker.acquire(now)
-        drain_breaker(provider, now, emit)
+        if breaker.changed:
+            drain_breaker(provider, now, emit)
         if isinstance(decision, Permit):
             return provider, decision, position
         if decision.retry_after is not None:

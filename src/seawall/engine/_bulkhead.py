@@ -28,13 +28,25 @@ class AsyncBulkhead:
     def queued(self) -> int:
         return self._state.queued
 
-    async def enter(self, max_wait: float) -> bool:
-        """Take a slot; False when the queue is full or the wait ran out."""
+    def try_enter(self) -> bool | None:
+        """Take a slot now (True), refuse (False), or None: the call is queued and
+        must ``wait`` for its turn. No coroutine for the common case of a free slot."""
         decision = self._state.try_enter()
         if decision == "enter":
             return True
         if decision == "reject":
             return False
+        return None
+
+    async def enter(self, max_wait: float) -> bool:
+        """Take a slot; False when the queue is full or the wait ran out."""
+        entered = self.try_enter()
+        if entered is None:
+            return await self.wait(max_wait)
+        return entered
+
+    async def wait(self, max_wait: float) -> bool:
+        """Wait for the slot of a call ``try_enter`` queued; False when the wait ran out."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         wait = min(self._state.settings.queue_timeout, max(max_wait, 0.0))

@@ -76,6 +76,8 @@ class Engine:
     ) -> None:
         self._config = config
         self._upstream = upstream
+        #: the upstream ends each attempt within its timeout itself (no timer here)
+        self._bounded = getattr(upstream, "bounds_attempts", False) is True
         self._sink: EventSink = sink if sink is not None else NullSink()
         self._emit: Callable[[Event], None] | None = (
             None if isinstance(self._sink, NullSink) else self._sink.emit
@@ -232,16 +234,19 @@ class Engine:
 
     async def call(self, integration: str, request: Request, *, fallback: bool = True) -> Response:
         """Run ``request`` for ``integration``: a vendor answer, a fallback, or a SeawallError."""
-        rt = self.integration(integration)
+        rt = self._integrations.get(integration) or self.integration(integration)
         settings = rt.settings
         clock = self._clock
         start = clock.now()
-        key = self._idempotency_key(rt, request)
+        key = self._idempotency_key(rt, request) if rt.idempotency_header is not None else None
         rt.budget.record_request(start)
         state = CallState()
         outcome = "error"
         status: int | None = None
-        if not await rt.bulkhead.enter(settings.deadline):
+        entered = rt.bulkhead.try_enter()  # a free slot costs no coroutine
+        if entered is None:
+            entered = await rt.bulkhead.wait(settings.deadline)
+        if not entered:
             if self._emit is not None:
                 self._emit(
                     Rejected(at=start, integration=rt.name, provider=None, reason="bulkhead-full")
@@ -270,6 +275,7 @@ class Engine:
                     wall=self._wall,
                     rng=self._rng,
                     emit=self._emit,
+                    bounded=self._bounded,
                 )
             except SeawallError as exc:
                 outcome = exc.reason
@@ -290,7 +296,7 @@ class Engine:
                     outcome, status = f"fallback-status-{response.status}", served.status
                     return served
             response.attempts = state.attempts
-            outcome, status = result.value, response.status
+            outcome, status = result._value_, response.status  # ._value_: see Outcome
             return response
         except asyncio.CancelledError:
             outcome = "cancelled"
@@ -299,16 +305,17 @@ class Engine:
             rt.inflight -= 1
             rt.bulkhead.leave()
             if self._emit is not None:
+                end = clock.now()
                 self._emit(
                     CallFinished(
-                        at=clock.now(),
+                        at=end,
                         integration=rt.name,
                         provider=state.provider,
                         method=request.method,
                         outcome=outcome,
                         status=status,
                         attempts=state.attempts,
-                        duration=clock.now() - start,
+                        duration=end - start,
                         idempotency_key=key,
                     )
                 )

@@ -117,6 +117,10 @@ class Upstream(Protocol):
     It raises only :class:`~seawall.UpstreamTimeout` and
     :class:`~seawall.UpstreamConnectError` (with ``sent`` telling whether the
     request may have reached the vendor); any status is a :class:`Response`.
+
+    An upstream whose ``send`` always ends within ``timeout`` by itself may say
+    so with a class attribute ``bounds_attempts = True``; the engine then arms
+    no timer of its own around it. Without it, the engine bounds every attempt.
     """
 
     async def send(

@@ -35,10 +35,11 @@ class ProviderRuntime:
     breaker: CircuitBreaker | None
     bucket: TokenBucket | None
     adapter: Adapter | None = None
+    #: ``target.name``, kept as a plain field: the engine reads it several times a call
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return self.target.name
+    def __post_init__(self) -> None:
+        self.name = self.target.name
 
 
 @dataclass(slots=True, eq=False)

@@ -106,9 +106,11 @@ class BreakerSettings:
         return self.min_calls
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Permit:
-    """Leave to make one call; hand it back with ``record`` or ``release``."""
+class Permit(NamedTuple):
+    """Leave to make one call; hand it back with ``record`` or ``release``.
+
+    An immutable named tuple: one is issued for every call.
+    """
 
     #: The state that granted the permit (CLOSED, HALF_OPEN or DISABLED).
     state: BreakerState
@@ -157,6 +159,7 @@ class CircuitBreaker:
 
     __slots__ = (
         "_generation",
+        "_min_calls",
         "_open_until",
         "_serial",
         "_settings",
@@ -167,6 +170,7 @@ class CircuitBreaker:
         "_trial_recorded",
         "_trial_slow",
         "_window",
+        "changed",
     )
 
     def __init__(self, *, settings: BreakerSettings | None = None) -> None:
@@ -176,11 +180,14 @@ class CircuitBreaker:
             if self._settings.window_type == "count"
             else TimeWindow(self._settings.window_size)
         )
+        self._min_calls = self._settings.effective_min_calls
         self._state = BreakerState.CLOSED
         self._generation = 0
         self._serial = 0
         self._open_until = 0.0
         self._transitions: list[BreakerTransition] = []
+        #: whether transitions wait to be drained (read on every call, so a plain field)
+        self.changed = False
         self._trial_in_flight: set[int] = set()
         self._trial_recorded = 0
         self._trial_failures = 0
@@ -204,12 +211,17 @@ class CircuitBreaker:
     def drain_transitions(self) -> list[BreakerTransition]:
         """State changes since the last drain, oldest first; the list is emptied."""
         drained, self._transitions = self._transitions, []
+        self.changed = False
         return drained
 
     # -- calls ----------------------------------------------------------------
 
     def acquire(self, now: float) -> Permit | Refusal:
         """Ask leave for one call at ``now``."""
+        state = self._state
+        if state is BreakerState.CLOSED:  # the common case, first and without calls
+            self._serial += 1
+            return Permit(state, self._generation, self._serial)
         self._refresh(now)
         state = self._state
         if state is BreakerState.OPEN:
@@ -233,7 +245,8 @@ class CircuitBreaker:
         ``counts_against_breaker``); ``duration`` decides whether it was slow.
         Permits from an older generation, and DISABLED permits, change nothing.
         """
-        self._refresh(now)
+        if self._state is BreakerState.OPEN:
+            self._refresh(now)
         if permit.generation != self._generation:
             return
         slow = duration > self._settings.slow_call_duration
@@ -291,12 +304,15 @@ class CircuitBreaker:
             self._move(BreakerState.HALF_OPEN, "open-for-elapsed")
 
     def _evaluate_closed(self, now: float) -> None:
-        totals = self._window.snapshot(now)
-        if totals.calls < self._settings.effective_min_calls:
+        calls, failures, slow = self._window.snapshot(now)
+        if calls < self._min_calls:
             return
-        cause = self._tripped(totals)
-        if cause is not None:
-            self._open(now, cause)
+        settings = self._settings
+        # _tripped, inlined: this runs after every call the breaker records
+        if failures / calls >= settings.failure_rate:
+            self._open(now, "failure-rate")
+        elif slow / calls >= settings.slow_call_rate:
+            self._open(now, "slow-call-rate")
 
     def _evaluate_trials(self, now: float) -> None:
         totals = WindowSnapshot(
@@ -321,6 +337,7 @@ class CircuitBreaker:
 
     def _move(self, new: BreakerState, cause: str) -> None:
         self._transitions.append(BreakerTransition(self._state, new, cause))
+        self.changed = True
         self._state = new
         self._generation += 1
         self._window.clear()

@@ -22,7 +22,11 @@ __all__ = [
 
 
 class Outcome(enum.Enum):
-    """How one attempt ended; the values are the slugs events carry."""
+    """How one attempt ended; the values are the slugs events carry.
+
+    The engine reads ``_value_`` (the documented sunder attribute) on its hot
+    path: ``.value`` is a Python-level descriptor on Python 3.11.
+    """
 
     #: A usable answer (1xx, 2xx, 3xx by default).
     SUCCESS = "success"
@@ -105,9 +109,6 @@ def classify_status(settings: ClassificationSettings, status: int) -> Outcome:
     return Outcome.FAILURE
 
 
-_VENDOR_FAULTS = frozenset({Outcome.FAILURE, Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
-
-
 def counts_against_breaker(outcome: Outcome) -> bool:
     """Whether the outcome is a failure in the circuit breaker's window.
 
@@ -115,7 +116,10 @@ def counts_against_breaker(outcome: Outcome) -> bool:
     engine calls ``CircuitBreaker.release``), so a vendor that rate-limits us
     is slowed down by the token bucket rather than cut off by the breaker.
     """
-    return outcome in _VENDOR_FAULTS
+    # identity, not set membership: an Enum member hashes in Python code
+    return (
+        outcome is Outcome.FAILURE or outcome is Outcome.TIMEOUT or outcome is Outcome.CONNECT_ERROR
+    )
 
 
 def counts_against_vendor(outcome: Outcome) -> bool:
@@ -126,4 +130,7 @@ def counts_against_vendor(outcome: Outcome) -> bool:
     the vendor's outage. Today this is the same set as the breaker's, kept as a
     separate question so either can change without the other.
     """
-    return outcome in _VENDOR_FAULTS
+    # identity, not set membership: an Enum member hashes in Python code
+    return (
+        outcome is Outcome.FAILURE or outcome is Outcome.TIMEOUT or outcome is Outcome.CONNECT_ERROR
+    )

@@ -9,15 +9,17 @@ window aggregates the calls of the last N seconds in N one-second buckets
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["CountWindow", "OutcomeWindow", "TimeWindow", "WindowSnapshot"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WindowSnapshot:
-    """Totals in a window: calls, how many failed, and how many were slow."""
+class WindowSnapshot(NamedTuple):
+    """Totals in a window: calls, how many failed, and how many were slow.
+
+    A named tuple (immutable, as the breaker's other values): the breaker takes
+    one after every call it records.
+    """
 
     calls: int = 0
     failures: int = 0

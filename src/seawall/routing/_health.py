@@ -170,7 +170,7 @@ class HealthBoard:
     Afterwards the engine turns :meth:`drain_transitions` into events.
     """
 
-    __slots__ = ("_limit", "_providers", "_settings", "_transitions")
+    __slots__ = ("_limit", "_providers", "_settings", "_transitions", "changed")
 
     def __init__(
         self,
@@ -194,6 +194,8 @@ class HealthBoard:
         self._providers = {name: _Provider(name, probed=name in probed) for name in names}
         self._limit = self._settings.ejection_limit(len(names))
         self._transitions: list[HealthTransition] = []
+        #: whether transitions wait to be drained (read on every call, so a plain field)
+        self.changed = False
 
     @property
     def settings(self) -> OutlierSettings:
@@ -242,6 +244,7 @@ class HealthBoard:
     def drain_transitions(self) -> list[HealthTransition]:
         """Status changes since the last drain, oldest first; the list is emptied."""
         drained, self._transitions = self._transitions, []
+        self.changed = False
         return drained
 
     # -- real traffic and probes ----------------------------------------------
@@ -423,4 +426,5 @@ class HealthBoard:
 
     def _move(self, provider: _Provider, new: ProviderStatus, reason: str) -> None:
         self._transitions.append(HealthTransition(provider.name, provider.status, new, reason))
+        self.changed = True
         provider.status = new
