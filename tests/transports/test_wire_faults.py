@@ -265,19 +265,68 @@ def _drip(interval: float, pieces: int, stop_after: int | None = None) -> object
     return script
 
 
-def test_a_body_that_keeps_arriving_does_not_time_out(loop: str) -> None:
-    """The timeout bounds each read, not the whole body: a steady drip longer than it completes."""
+def test_a_buffered_answer_must_be_complete_within_the_timeout(loop: str) -> None:
+    """The timeout bounds the whole attempt (the engine's per-attempt timeout): a
+    steady drip that outlasts it is cut at the timeout, not only a stall."""
 
     async def main() -> None:
         async with raw_server(_drip(0.05, 12)) as server:  # type: ignore[arg-type]
             upstream = WireUpstream()
             started = time.monotonic()
             try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=0.3)
+                with pytest.raises(UpstreamTimeout, match="no complete answer"):
+                    await upstream.send(target(server.url), Request("GET", "/"), timeout=0.3)
             finally:
                 await upstream.aclose()
+        took = time.monotonic() - started
+        assert 0.28 < took < 0.5, took
+
+    run(loop, main())
+
+
+def test_a_drip_within_the_timeout_completes(loop: str) -> None:
+    """The same drip answered well within the timeout is read whole."""
+
+    async def main() -> None:
+        async with raw_server(_drip(0.02, 6)) as server:  # type: ignore[arg-type]
+            upstream = WireUpstream()
+            try:
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2.0)
+            finally:
+                await upstream.aclose()
+        assert (response.status, response.body) == (500, b"z" * 6)
+
+    run(loop, main())
+
+
+def test_a_stream_that_keeps_arriving_does_not_time_out(loop: str) -> None:
+    """Once a body is streamed to the caller the timeout bounds each stall only: a
+    chunked body dripping for longer than the timeout is read to its end."""
+
+    async def script(reader: Reader, writer: Writer, state: RawServer) -> None:
+        await read_request(reader, state)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(8):
+            writer.write(b"5\r\nhello\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async def main() -> None:
+        async with raw_server(script) as server:
+            upstream = WireUpstream()
+            started = time.monotonic()
+            try:
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=0.2)
+                assert response.stream is not None
+                sizes: list[int] = []
+                await _drain(response, sizes)
+            finally:
+                await upstream.aclose()
+        assert sum(sizes) == 40
         assert time.monotonic() - started > 0.3
-        assert (response.status, response.body) == (500, b"z" * 12)
 
     run(loop, main())
 
@@ -611,15 +660,19 @@ def test_the_keep_alive_retry_happens_only_once(loop: str) -> None:
 UPLOAD = bytes(range(256)) * 4 * 1024 * 32  # 32 MiB
 
 
-def test_a_large_upload_to_a_slow_reader_does_not_time_out(loop: str) -> None:
-    """A body the vendor reads slowly but steadily is no stall, however long the upload takes."""
+def test_a_large_upload_to_a_slow_reader_is_bounded_by_the_timeout(loop: str) -> None:
+    """A body the vendor reads slowly is sent whole within a timeout that fits it, and
+    cut with UpstreamTimeout by one that does not: the timeout bounds the attempt."""
 
     async def script(reader: Reader, writer: Writer, state: RawServer) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         state.heads.append(head)
         received = 0
         while received < len(UPLOAD):
-            received += len(await reader.read(1024 * 1024))
+            chunk = await reader.read(1024 * 1024)
+            if not chunk:
+                return
+            received += len(chunk)
             if received < len(UPLOAD) // 2:  # slow while most of it still waits client-side
                 await asyncio.sleep(0.015)
         writer.write(ok(str(received).encode()))
@@ -629,15 +682,19 @@ def test_a_large_upload_to_a_slow_reader_does_not_time_out(loop: str) -> None:
     async def main() -> None:
         async with raw_server(script) as server:
             upstream = WireUpstream()
-            started = time.monotonic()
             try:
                 response = await upstream.send(
-                    target(server.url), Request("POST", "/", body=UPLOAD), timeout=0.2
+                    target(server.url), Request("POST", "/", body=UPLOAD), timeout=10.0
                 )
+                assert response.body == str(len(UPLOAD)).encode()
+                started = time.monotonic()
+                with pytest.raises(UpstreamTimeout):
+                    await upstream.send(
+                        target(server.url), Request("POST", "/", body=UPLOAD), timeout=0.1
+                    )
+                assert time.monotonic() - started < 0.5
             finally:
                 await upstream.aclose()
-        assert response.body == str(len(UPLOAD)).encode()
-        assert time.monotonic() - started > 0.2, "the upload outlasted one timeout"
 
     run(loop, main())
 

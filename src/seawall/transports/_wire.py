@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import re
 import resource
 import ssl
@@ -69,6 +70,11 @@ class _Stale(Exception):
 class WireUpstream:
     """Pooled HTTP/1.1 keep-alive connections per origin; created lazily in the running loop.
 
+    Each ``send`` ends within its ``timeout`` (waiting for room under the
+    connection cap, connecting and the answer's head and buffered body
+    together), raising :class:`~seawall.UpstreamTimeout`: ``bounds_attempts``
+    tells the engine it need not arm a timer of its own.
+
     ``keepalive_timeout`` closes connections idle that long; at most
     ``max_idle_per_host`` idle ones are kept per origin. The number of busy
     connections is not capped: the bulkhead already bounds concurrent calls per
@@ -91,6 +97,9 @@ class WireUpstream:
     method or an ``Idempotency-Key``), as RFC 9112 §9.3.1 allows; otherwise the
     error says the request may have been sent.
     """
+
+    #: ``send`` raises UpstreamTimeout by itself once ``timeout`` has passed
+    bounds_attempts = True
 
     def __init__(
         self,
@@ -128,24 +137,26 @@ class WireUpstream:
         body = request.body
         head_only = request.method == "HEAD"
         pool = route.pool
+        loop = asyncio.get_running_loop()
+        until = loop.time() + timeout  # the whole attempt, connecting included
         conn = pool.take()
         if conn is not None:
             try:
-                return await _exchange(conn, pool, target, head, body, head_only, timeout)
+                return await _exchange(conn, pool, target, head, body, head_only, timeout, until)
             except _Stale:
                 if not _replayable(request):
                     msg = f"{target.base_url} dropped the connection before answering"
                     raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
-        conn = await self._room(pool, target, timeout)
+        conn = await self._room(pool, target, until)
         if conn is None:
             self._dialling += 1  # counted against the cap while it connects
             try:
-                conn = await pool.connect(target, timeout)
+                conn = await pool.connect(target, until - loop.time())
             finally:
                 self._dialling -= 1
                 self._wake()
         try:
-            return await _exchange(conn, pool, target, head, body, head_only, timeout)
+            return await _exchange(conn, pool, target, head, body, head_only, timeout, until)
         except _Stale:  # pragma: no cover - a new connection is never stale
             msg = f"{target.base_url} dropped the connection before answering"
             raise UpstreamConnectError(msg, sent=True, provider=target.name) from None
@@ -155,13 +166,14 @@ class WireUpstream:
         """Connections open now, idle or busy, to every origin, and those connecting."""
         return self._dialling + sum(len(pool.conns) for pool in self._pools.values())
 
-    async def _room(self, pool: Pool, target: ProviderTarget, timeout: float) -> Connection | None:
+    async def _room(self, pool: Pool, target: ProviderTarget, until: float) -> Connection | None:
         """Wait until a new connection fits under the cap; an idle one of ``pool`` if one
-        comes free meanwhile. Raises UpstreamTimeout when nothing frees up in time."""
+        comes free meanwhile. Raises UpstreamTimeout when nothing frees up by ``until``."""
         if self.open_connections < self._max_connections:
             return None
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        timeout = until - loop.time()
+        deadline = until
         while self.open_connections >= self._max_connections:
             conn = pool.take()
             if conn is not None:
@@ -335,13 +347,19 @@ async def _exchange(  # noqa: PLR0917 - the hot path passes positionally
     body: bytes,
     head_only: bool,
     timeout: float,
+    until: float,
 ) -> Response:
-    """Send on ``conn`` and read the answer: buffered, or streamed when large or open-ended."""
+    """Send on ``conn`` and read the answer: buffered, or streamed when large or open-ended.
+
+    The answer's head (and a buffered body) must be complete by ``until``; a
+    streamed body is bounded per stall only, as the caller reads it.
+    """
     try:
-        conn.begin(head, body, head_only=head_only, timeout=timeout)
+        conn.begin(head, body, head_only=head_only, timeout=timeout, until=until)
         while conn.phase is Phase.HEAD and conn.failure is None:
             await conn.wait()
         if conn.phase is Phase.BODY and conn.streaming and conn.failure is None:
+            conn.until = math.inf
             stream = _WireStream(conn, pool, target)
             return Response(status=conn.status, headers=conn.headers, stream=stream)
         while conn.phase is Phase.BODY and conn.failure is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 from typing import TYPE_CHECKING, cast
 
 from httptools import (
@@ -37,6 +38,8 @@ __all__ = ["MAX_FIELDS", "MAX_HEAD", "Connection", "Failure", "Phase"]
 MAX_HEAD = 64 * 1024
 #: the most header fields one response may carry
 MAX_FIELDS = 200
+#: a timer that fires this close to the attempt's end has reached it (loop timers round to 1 ms)
+_TIMER_SLACK = 0.001
 #: unread streamed body above which the socket stops being read (backpressure)
 HIGH_WATER = 512 * 1024
 
@@ -103,6 +106,7 @@ class Connection(asyncio.Protocol):
         "streaming",
         "timeout",
         "transport",
+        "until",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, pool: Pool) -> None:
@@ -130,6 +134,8 @@ class Connection(asyncio.Protocol):
         self.field_bytes = 0
         self.fields = 0
         self.timeout = 0.0
+        #: the loop time by which the answer must be complete (inf once it is streamed)
+        self.until = math.inf
         self.last_data = 0.0
         self.idle_since = 0.0
         self._interim = False
@@ -142,8 +148,20 @@ class Connection(asyncio.Protocol):
 
     # -- the caller's side ---------------------------------------------------------
 
-    def begin(self, head: bytes, body: bytes, *, head_only: bool, timeout: float) -> None:
-        """Reset the exchange state and write the request (one write when it is small)."""
+    def begin(
+        self,
+        head: bytes,
+        body: bytes,
+        *,
+        head_only: bool,
+        timeout: float,
+        until: float = math.inf,
+    ) -> None:
+        """Reset the exchange state and write the request (one write when it is small).
+
+        ``timeout`` bounds each stall; ``until`` (a loop time) bounds the whole
+        answer, until its body is streamed to the caller.
+        """
         self.phase = Phase.HEAD
         self.failure = None
         self.status = 0
@@ -161,6 +179,7 @@ class Connection(asyncio.Protocol):
         self.field_bytes = 0
         self.fields = 0
         self.timeout = timeout
+        self.until = until
         self._unsent = 0
         self._framing = 0
         self.exchanges += 1
@@ -188,7 +207,7 @@ class Connection(asyncio.Protocol):
         self._waiter = waiter
         now = loop.time()
         self.last_data = now
-        self._timer = loop.call_at(now + self.timeout, self._timer_fired)
+        self._timer = loop.call_at(min(now + self.timeout, self.until), self._timer_fired)
         try:
             await waiter
         finally:
@@ -404,9 +423,12 @@ class Connection(asyncio.Protocol):
             return
         loop = self._loop
         now = loop.time()
+        if now >= self.until - _TIMER_SLACK:
+            self._fail(Failure.TIMEOUT, "no complete answer within the attempt's timeout")
+            return
         remaining = self.last_data + self.timeout - now
         if remaining > 0:
-            self._timer = loop.call_at(now + remaining, self._timer_fired)
+            self._timer = loop.call_at(min(now + remaining, self.until), self._timer_fired)
             return
         # A large request still draining to a vendor that reads it slowly is
         # progress too: the timeout bounds each stall, not the upload.
@@ -414,7 +436,7 @@ class Connection(asyncio.Protocol):
         if unsent and (self._unsent == 0 or unsent < self._unsent):
             self._unsent = unsent
             self.last_data = now
-            self._timer = loop.call_at(now + self.timeout, self._timer_fired)
+            self._timer = loop.call_at(min(now + self.timeout, self.until), self._timer_fired)
             return
         self._fail(Failure.TIMEOUT, f"nothing arrived for {self.timeout:.3g}s")
 
