@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from seawall._events import CallFinished, Event
@@ -12,20 +11,18 @@ from seawall._events import CallFinished, Event
 __all__ = ["RecentCalls"]
 
 
-@dataclass(slots=True)
-class _Window:
-    calls: deque[CallFinished]
-    outcomes: Counter[str]
-
-
 class RecentCalls:
-    """An :class:`~seawall._events.EventSink` keeping the last ``size`` calls per integration."""
+    """An :class:`~seawall._events.EventSink` keeping the last ``size`` calls per integration.
+
+    Counting is left to :meth:`summary` (the admin API, a few times a minute):
+    each call costs one append to a bounded deque.
+    """
 
     __slots__ = ("_handlers", "_size", "_windows")
 
     def __init__(self, size: int = 200) -> None:
         self._size = size
-        self._windows: dict[str, _Window] = {}
+        self._windows: dict[str, deque[CallFinished]] = {}
         self._handlers: dict[type, Callable[[Any], None]] = {CallFinished: self._call_finished}
 
     @property
@@ -40,22 +37,20 @@ class RecentCalls:
     def _call_finished(self, event: CallFinished) -> None:
         window = self._windows.get(event.integration)
         if window is None:
-            window = self._windows[event.integration] = _Window(deque(), Counter())
-        if len(window.calls) == self._size:
-            old = window.calls.popleft()
-            window.outcomes[old.outcome] -= 1
-        window.calls.append(event)
-        window.outcomes[event.outcome] += 1
+            window = self._windows[event.integration] = deque(maxlen=self._size)
+        window.append(event)
 
     def summary(self, integration: str) -> dict[str, object]:
         window = self._windows.get(integration)
-        if window is None or not window.calls:
+        if not window:
             return {"calls": 0, "outcomes": {}, "error_rate": 0.0, "last": []}
-        calls = len(window.calls)
-        good = window.outcomes["success"] + window.outcomes["final"]
+        recent = list(window)  # a copy: calls keep arriving
+        calls = len(recent)
+        outcomes = Counter(c.outcome for c in recent)
+        good = outcomes["success"] + outcomes["final"]
         return {
             "calls": calls,
-            "outcomes": {k: v for k, v in window.outcomes.items() if v},
+            "outcomes": dict(outcomes),
             "error_rate": round(1 - good / calls, 4),
             "last": [
                 {
@@ -66,6 +61,6 @@ class RecentCalls:
                     "attempts": c.attempts,
                     "duration_ms": round(c.duration * 1000, 2),
                 }
-                for c in list(window.calls)[-10:]
+                for c in recent[-10:]
             ],
         }
