@@ -109,6 +109,11 @@ class ProviderTarget:
     headers: tuple[tuple[str, str], ...] = ()
     #: query parameters added to every request (``auth: {type: query}``)
     query: tuple[tuple[str, str], ...] = ()
+    #: the lowercased names of ``headers``: a caller's field of the same name is dropped
+    injected: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "injected", frozenset(k.lower() for k, _ in self.headers))
 
 
 class Upstream(Protocol):

@@ -35,18 +35,19 @@ def outbound_headers(
     A header the provider configuration sets (``Authorization``, an API key)
     replaces the caller's: the caller never chooses vendor credentials.
     """
-    connection_named: set[str] = set()
+    injected = target.injected
+    out: list[tuple[str, str]] = []
+    connection_named: set[str] | None = None
     for key, value in headers:
-        if key.lower() == "connection":
-            connection_named.update(t.strip().lower() for t in value.split(","))
-    injected = {key.lower() for key, _ in target.headers}
-    out = [
-        (key, value)
-        for key, value in headers
-        if (lower := key.lower()) not in HOP_BY_HOP
-        and lower not in connection_named
-        and lower not in injected
-    ]
+        lower = key.lower()
+        if lower in HOP_BY_HOP:
+            if lower == "connection":
+                named = {t.strip().lower() for t in value.split(",")}
+                connection_named = named if connection_named is None else connection_named | named
+        elif lower not in injected:
+            out.append((key, value))
+    if connection_named is not None:  # rare: fields a Connection header names go too
+        out = [(k, v) for k, v in out if k.lower() not in connection_named]
     out.extend(target.headers)
     return out
 
