@@ -330,25 +330,13 @@ class GatewayConnection(ResponseWriter):
             return
         self._busy = True
         self._task = self._loop.create_task(
-            self._answer(engine, integration, request, keep_alive, v10)
+            self._respond(engine, integration, request, keep_alive, v10)
         )
 
-    async def _answer(
-        self, engine: Engine, integration: str, request: Request, keep_alive: bool, v10: bool
-    ) -> None:
-        try:
-            keep_alive = await self._respond(engine, integration, request, keep_alive, v10)
-        except Exception:
-            # past the engine call: the answer may be half written, so cut the connection
-            log.exception("the gateway failed answering a call to %s", integration)
-            keep_alive = False
-        except BaseException:  # cancelled by stop() after the drain timeout
-            keep_alive = False
-            raise
-        finally:
-            self._task = None
-            self._busy = False
-            self._finish(keep_alive)
+    def _answered(self, keep_alive: bool) -> None:
+        self._task = None
+        self._busy = False
+        self._finish(keep_alive)
 
     def _finish(self, keep_alive: bool) -> None:
         """One answer is out: close, or go on to the next request."""

@@ -92,26 +92,48 @@ class ResponseWriter(asyncio.Protocol):
         self._flow_changed()
         self._writable()
 
+    def _answered(self, keep_alive: bool) -> None:
+        """Hook: one answer is out (or failed); whether the connection may stay open."""
+
     async def _respond(
         self, engine: Engine, integration: str, request: Request, keep_alive: bool, v10: bool
-    ) -> bool:
-        """Call the engine and send its answer; whether the connection stays open after."""
+    ) -> None:
+        """Call the engine, send its answer, then hand over to :meth:`_answered`.
+
+        One coroutine per request: the caller's task runs this directly.
+        """
         head = request.method == "HEAD"
         try:
-            result = await engine.call(integration, request)
-        except SeawallError as exc:
-            status, block, body = error_problem(exc)
-            return self._write(status, block, body, keep_alive, v10, head=head)
+            try:
+                result = await engine.call(integration, request)
+            except SeawallError as exc:
+                status, block, body = error_problem(exc)
+                keep_alive = self._write(status, block, body, keep_alive, v10, head=head)
+            except Exception:
+                log.exception("the gateway failed on a call to %s", integration)
+                status, block, body = problem(
+                    "internal-error",
+                    "the gateway failed on this call; its log has the details",
+                    integration=integration,
+                )
+                keep_alive = self._write(status, block, body, False, v10, head=head)
+            else:
+                if result.stream is not None:
+                    keep_alive = await self._relay(result, keep_alive, v10, head=head)
+                else:
+                    keep_alive = self._write_result(result, keep_alive, v10, head=head)
         except Exception:
-            log.exception("the gateway failed on a call to %s", integration)
-            status, block, body = problem(
-                "internal-error",
-                "the gateway failed on this call; its log has the details",
-                integration=integration,
-            )
-            return self._write(status, block, body, False, v10, head=head)
-        if result.stream is not None:
-            return await self._relay(result, keep_alive, v10, head=head)
+            # past the engine call: the answer may be half written, so cut the connection
+            log.exception("the gateway failed answering a call to %s", integration)
+            keep_alive = False
+        except BaseException:  # cancelled by stop() after the drain timeout
+            keep_alive = False
+            raise
+        finally:
+            self._answered(keep_alive)
+
+    def _write_result(self, result: Response, keep_alive: bool, v10: bool, *, head: bool) -> bool:
+        """Send the vendor's buffered answer; whether the connection stays open after."""
         status = result.status
         bodiless = head or status < 200 or status in (204, 304)
         return self._write(

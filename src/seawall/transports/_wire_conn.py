@@ -195,26 +195,30 @@ class Connection(asyncio.Protocol):
         except (OSError, RuntimeError) as exc:  # uvloop refuses writes on a closed handle
             self._fail(Failure.LOST, f"the request could not be written: {exc}")
 
-    async def wait(self) -> None:
-        """Return after the next step (headers, body data, end, failure) or a timeout.
+    def wait(self) -> asyncio.Future[None]:
+        """A future done at the next step (headers, body data, end, failure) or a timeout.
 
         The timer is armed once per wait; data arriving moves ``last_data`` and
         the timer, when it fires early, re-arms itself for the remainder, so a
-        body that keeps arriving never times out and one that stops does.
+        body that keeps arriving never times out and one that stops does. The
+        connection disarms it when it wakes the waiter or closes: waiting costs
+        no coroutine on the hot path.
         """
         loop = self._loop
         waiter = loop.create_future()
         self._waiter = waiter
         now = loop.time()
         self.last_data = now
+        if self._timer is not None:
+            self._timer.cancel()
         self._timer = loop.call_at(min(now + self.timeout, self.until), self._timer_fired)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        return waiter
+
+    def _disarm(self) -> None:
+        timer = self._timer
+        if timer is not None:
+            self._timer = None
+            timer.cancel()
 
     def take_body(self) -> bytes:
         """The buffered body, joined; the parts list is emptied."""
@@ -238,6 +242,7 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         """Close the connection: gracefully when idle, at once mid-response."""
         self.open = False
+        self._disarm()
         transport = self.transport
         if transport is not None and not transport.is_closing():
             if self.phase is Phase.HEAD or self.phase is Phase.BODY:
@@ -248,6 +253,7 @@ class Connection(asyncio.Protocol):
     def abort(self) -> None:
         """Drop the connection without a graceful shutdown (no TLS close_notify wait)."""
         self.open = False
+        self._disarm()
         if self.transport is not None:
             self.transport.abort()
 
@@ -414,12 +420,16 @@ class Connection(asyncio.Protocol):
 
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self._waiter = None
+            self._disarm()
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _timer_fired(self) -> None:
         self._timer = None
-        if self._waiter is None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():  # answered, or the waiting call was cancelled
             return
         loop = self._loop
         now = loop.time()
