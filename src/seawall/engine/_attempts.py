@@ -226,7 +226,12 @@ async def run_attempts(
                 response = await within(
                     timeout, upstream.send(provider.target, outbound, timeout=timeout)
                 )
-            result = classify_status(settings.classification, response.status)
+            code = response.status
+            result = (
+                rt.outcomes[code]
+                if 0 <= code < len(rt.outcomes)
+                else classify_status(settings.classification, code)
+            )
         except TimeoutError:
             error = UpstreamTimeout(f"no answer within {timeout:.3g}s", provider=provider.name)
             result = Outcome.TIMEOUT

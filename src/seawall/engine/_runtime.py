@@ -13,7 +13,13 @@ from seawall.engine._bulkhead import AsyncBulkhead
 from seawall.engine._fallback import ResponseCache
 from seawall.engine._messages import ProviderTarget
 from seawall.engine._settings import PolicySettings, policy_settings
-from seawall.policies import CircuitBreaker, RetryBudget, TokenBucket
+from seawall.policies import (
+    CircuitBreaker,
+    Outcome,
+    RetryBudget,
+    TokenBucket,
+    classify_status,
+)
 from seawall.routing import (
     HealthBoard,
     MaintenanceCalendar,
@@ -24,6 +30,9 @@ from seawall.routing import (
 )
 
 __all__ = ["IntegrationRuntime", "ProviderRuntime", "build_runtime"]
+
+#: statuses below this are classified once per integration, up front
+_STATUSES = 600
 
 
 @dataclass(slots=True, eq=False)
@@ -63,6 +72,8 @@ class IntegrationRuntime:
     failovers: int = 0
     #: only least-latency routing needs to hear when attempts start and end
     latency_aware: bool = False
+    #: ``classify_status`` of every status below 600, by status: one index per attempt
+    outcomes: tuple[Outcome, ...] = ()
 
 
 def _auth(
@@ -168,4 +179,7 @@ def build_runtime(
     )
     runtime.by_name = {p.name: p for p in providers}
     runtime.latency_aware = spec.routing == "least-latency"
+    runtime.outcomes = tuple(
+        classify_status(settings.classification, status) for status in range(_STATUSES)
+    )
     return runtime

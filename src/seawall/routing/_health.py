@@ -256,8 +256,11 @@ class HealthBoard:
         gets calls only in panic mode; there a failure restarts its recovery
         clock and a success proves nothing (only probes bring it back).
         """
-        provider = self._get(name)
-        if self._settle(provider, now) is not ProviderStatus.HEALTHY:
+        provider = self._providers.get(name) or self._get(name)
+        # A HEALTHY provider at level 0 has nothing to settle: skip the calls (every attempt)
+        if (provider.status is not ProviderStatus.HEALTHY or provider.level) and self._settle(
+            provider, now
+        ) is not ProviderStatus.HEALTHY:
             if not ok:
                 provider.passing_since = None
             return
