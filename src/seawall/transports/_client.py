@@ -24,7 +24,7 @@ from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine, Request, Response, Upstream
 from seawall.security import EgressPolicy
 from seawall.store import Store
-from seawall.transports._httpx import HttpxUpstream
+from seawall.transports._httpx import HttpxUpstream, Memo
 from seawall.transports._wire import WireUpstream
 
 __all__ = ["SyncTransport", "Transport", "build_engine"]
@@ -50,14 +50,43 @@ def build_engine(
     return Engine(loaded, upstream=upstream, sink=sink)
 
 
-def _request(request: httpx.Request, body: bytes) -> Request:
+#: the caller's raw header fields, and the same as text
+_RawFields = tuple[tuple[bytes, bytes], ...]
+_TextFields = list[tuple[str, str]]
+
+
+def _request(request: httpx.Request, body: bytes, texts: Memo[_RawFields, _TextFields]) -> Request:
+    """The engine's view of the caller's request, which goes along as ``native``."""
     return Request(
         method=request.method,
         target=request.url.raw_path.decode("ascii"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        headers=_text(request.headers.raw, texts),
         body=body,
         native=request,
     )
+
+
+def _text(raw: list[tuple[bytes, bytes]], texts: Memo[_RawFields, _TextFields]) -> _TextFields:
+    """The caller's header fields as text, for the engine.
+
+    Header bytes become text as latin-1, one to one, so that
+    :class:`HttpxUpstream` can send the caller's exact bytes on. A client sends
+    the same fields call after call (its defaults): looking them up costs less
+    than decoding them again, and hands the upstream the very text objects of
+    the last call, which its own memo of built fields then compares at once.
+    """
+    if texts.skip():
+        return _decoded(raw)
+    key = tuple(raw)
+    text = texts.get(key)
+    if text is None:
+        text = texts.put(key, _decoded(raw))
+    return list(text)  # the engine may add a field (an idempotency key)
+
+
+def _decoded(raw: list[tuple[bytes, bytes]]) -> _TextFields:
+    """``raw`` as text, latin-1: every byte one character, and back again unchanged."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
 
 
 class _RelayStream(httpx.AsyncByteStream):
@@ -79,6 +108,13 @@ class _RelayStream(httpx.AsyncByteStream):
 
 
 def _response(response: Response, request: httpx.Request) -> httpx.Response:
+    """The engine's answer as the caller's ``httpx.Response``, with seawall's headers.
+
+    A live answer from :class:`HttpxUpstream` is the transport's own response;
+    setting the two fields on it measured cheaper than rebuilding its
+    ``httpx.Headers`` (the old object's teardown included), and keeps every
+    other field, duplicates and order included.
+    """
     if response.stream is not None:
         headers = [
             (k, v)
@@ -146,6 +182,7 @@ class Transport(httpx.AsyncBaseTransport):
         )
         self._store: Store | None = None
         self._worker: OutboxWorker | None = None
+        self._texts: Memo[_RawFields, _TextFields] = Memo()
 
     @property
     def engine(self) -> Engine:
@@ -162,8 +199,11 @@ class Transport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._needs_outbox:
             await self._start_outbox()
-        body = await request.aread()
-        result = await self._engine.call(self._integration, _request(request, body))
+        try:
+            body = request.content  # httpx reads a bytes body when building the request
+        except httpx.RequestNotRead:
+            body = await request.aread()
+        result = await self._engine.call(self._integration, _request(request, body, self._texts))
         return _response(result, request)
 
     async def aclose(self) -> None:
@@ -215,7 +255,9 @@ class SyncTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         result = self._run(
-            self._async.engine.call(self._async._integration, _request(request, body))
+            self._async.engine.call(
+                self._async._integration, _request(request, body, self._async._texts)
+            )
         )
         return _response(result, request)
 

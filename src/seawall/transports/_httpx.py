@@ -3,13 +3,157 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
 import httpx
 
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
 from seawall.engine import ProviderTarget, Request, Response
-from seawall.transports._headers import outbound_headers, outbound_url
+from seawall.transports._headers import HOP_BY_HOP, outbound_url
 
 __all__ = ["HttpxUpstream"]
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+#: methods httpx sends ``Content-Length: 0`` for when they carry no body
+_EMPTY_BODY_LENGTH = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Memo(Generic[_K, _V]):
+    """Values kept per key for inputs that repeat call after call, such as the
+    header fields an application's client sends every time.
+
+    When full it starts over; if fewer lookups hit than missed since the last
+    start, it rests for the next ``4 * size`` calls (:meth:`skip` says so).
+    Keys that never repeat (a fresh request id per call) would otherwise only
+    add the cost of building keys and entries that are never used.
+    """
+
+    __slots__ = ("_hits", "_resting", "_size", "_values")
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._values: dict[_K, _V] = {}
+        self._hits = 0
+        self._resting = 0
+
+    def skip(self) -> bool:
+        """True while resting: the caller computes its value without a key."""
+        if self._resting:
+            self._resting -= 1
+            return True
+        return False
+
+    def get(self, key: _K) -> _V | None:
+        value = self._values.get(key)
+        if value is not None:
+            self._hits += 1
+        return value
+
+    def put(self, key: _K, value: _V) -> _V:
+        values = self._values
+        if len(values) >= self._size:
+            if self._hits < len(values):  # each entry is one lookup that missed
+                self._resting = 4 * self._size
+            values.clear()
+            self._hits = 0
+        values[key] = value
+        return value
+
+
+class _Aim:
+    """What re-aiming a call at one provider needs that never changes per call.
+
+    Built once per :class:`ProviderTarget`: the Host field, the provider's own
+    headers, and the lowercased names a caller's field must not have (hop-by-hop
+    fields and the ones the provider sets), so that a call only filters its own
+    fields against one set.
+    """
+
+    __slots__ = ("built", "drop", "host", "injected", "target")
+
+    def __init__(self, target: ProviderTarget) -> None:
+        #: held so that the ``id(target)`` this aim is filed under stays this target's
+        self.target = target
+        self.host = ("Host", httpx.URL(outbound_url(target, "/")).netloc.decode("ascii"))
+        self.injected = target.headers
+        self.drop = HOP_BY_HOP | {k.lower() for k, _ in target.headers}
+        #: the fields sent, per body length and caller's fields (see :meth:`headers`)
+        self.built: Memo[tuple[int, tuple[tuple[str, str], ...]], httpx.Headers] = Memo()
+
+    def headers(self, request: Request) -> httpx.Headers:
+        """The fields to send for ``request``, copied from the last call that had its fields.
+
+        An application's client sends the same fields call after call (its
+        defaults), and copying a built ``httpx.Headers`` costs a fraction of
+        filtering and encoding them again.
+        """
+        body = request.body
+        length = len(body) if body or request.method in _EMPTY_BODY_LENGTH else -1
+        if self.built.skip():
+            return self._build(length, request.headers)
+        key = (length, tuple(request.headers))
+        built = self.built.get(key)
+        if built is None:
+            built = self.built.put(key, self._build(length, request.headers))
+        return built.copy()
+
+    def _build(self, length: int, fields: list[tuple[str, str]]) -> httpx.Headers:
+        """The fields to send, as :func:`~seawall.transports.outbound_headers` picks them.
+
+        Host first (as httpx itself sends it), the body's length (none if
+        ``length`` is negative), the caller's fields without hop-by-hop ones,
+        then the provider's.
+        """
+        out = [self.host]
+        if length >= 0:
+            out.append(("Content-Length", str(length)))
+        drop = self.drop
+        named: list[str] = []
+        for field in fields:
+            lower = field[0].lower()
+            if lower in drop:
+                # "keep-alive" (httpx's own) names nothing that is not dropped anyway
+                if lower == "connection" and field[1].lower() not in drop:
+                    named.extend(field[1].split(","))
+                continue
+            out.append(field)
+        if named:
+            out = _without_named(out, named, drop)
+        out.extend(self.injected)
+        return _encoded(out)
+
+
+def _without_named(
+    headers: list[tuple[str, str]], named: list[str], dropped: frozenset[str]
+) -> list[tuple[str, str]]:
+    """``headers`` without the fields a ``Connection`` header names (RFC 9110 §7.6.1).
+
+    A second pass, as the names are only known once every field was seen;
+    :meth:`_Aim._build` skips it for the ``Connection: keep-alive`` httpx
+    sends on every request, which names a field dropped anyway.
+    """
+    extra = {token.strip().lower() for token in named} - dropped
+    if not extra:
+        return headers
+    return [(key, value) for key, value in headers if key.lower() not in extra]
+
+
+def _encoded(headers: list[tuple[str, str]]) -> httpx.Headers:
+    """``headers`` as httpx holds them, each field's bytes as the caller sent them.
+
+    Header text is latin-1 here (the caller's bytes decoded one to one). Nearly
+    always it is ASCII, and saying so spares whoever reads the fields as text
+    (a ``MockTransport`` handler) httpx's scan to guess their encoding. Other
+    text goes back to the caller's exact bytes, and httpx guesses for those as
+    it would have for the caller's own request.
+    """
+    try:
+        return httpx.Headers(headers, encoding="ascii")
+    except UnicodeEncodeError:
+        return httpx.Headers([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers])
 
 
 class HttpxUpstream:
@@ -24,44 +168,69 @@ class HttpxUpstream:
 
     def __init__(self, transport: httpx.AsyncBaseTransport, *, url_cache: int = 4096) -> None:
         self._transport = transport
-        self._urls: dict[tuple[ProviderTarget, str], httpx.URL] = {}
+        # Keyed by id(): a frozen dataclass hashes all its fields on every lookup.
+        self._aims: dict[int, _Aim] = {}
+        self._urls: dict[tuple[_Aim, str], httpx.URL] = {}
         self._url_cache = url_cache
+        self._timeouts: dict[float, dict[str, float]] = {}
 
-    def _url(self, target: ProviderTarget, request_target: str) -> httpx.URL:
-        key = (target, request_target)
+    def _aim(self, target: ProviderTarget) -> _Aim:
+        """The per-provider constants for ``target``, built on its first call."""
+        aim = self._aims.get(id(target))
+        if aim is None:
+            if len(self._aims) >= 256:  # targets are per provider; only reloads add more
+                self._aims.clear()
+            aim = self._aims[id(target)] = _Aim(target)
+        return aim
+
+    def _url(self, aim: _Aim, request_target: str) -> httpx.URL:
+        """The provider's URL for a path and query, parsed once: parsing takes microseconds."""
+        key = (aim, request_target)
         url = self._urls.get(key)
         if url is None:
             if len(self._urls) >= self._url_cache:
                 self._urls.clear()
-            url = self._urls[key] = httpx.URL(outbound_url(target, request_target))
+            url = self._urls[key] = httpx.URL(outbound_url(aim.target, request_target))
         return url
 
+    def _timeout(self, timeout: float) -> dict[str, float]:
+        """httpx's per-phase timeout extension, one shared dict per value (read, never written)."""
+        phases = self._timeouts.get(timeout)
+        if phases is None:
+            if len(self._timeouts) >= 64:  # a deadline's remainder varies call by call
+                self._timeouts.clear()
+            phases = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+            self._timeouts[timeout] = phases
+        return phases
+
     def _outbound(self, target: ProviderTarget, request: Request, timeout: float) -> httpx.Request:
-        url = self._url(target, request.target)
-        headers = outbound_headers(request.headers, target)
-        native = request.native
-        if isinstance(native, httpx.Request):
+        aim = self._aim(target)
+        url = self._url(aim, request.target)
+        headers = aim.headers(request)
+        native = _native(request)
+        if native is not None:
             native.url = url
-            headers.append(("Host", url.netloc.decode("ascii")))
-            native.headers = httpx.Headers(headers)
-            native.extensions = {**native.extensions, "timeout": _timeouts(timeout)}
+            native.headers = headers
+            native.extensions["timeout"] = self._timeout(timeout)
             return native
         return httpx.Request(
             request.method,
             url,
             headers=headers,
             content=request.body,
-            extensions={"timeout": _timeouts(timeout)},
+            extensions={"timeout": self._timeout(timeout)},
         )
 
     async def send(self, target: ProviderTarget, request: Request, *, timeout: float) -> Response:
         outbound = self._outbound(target, request, timeout)
         try:
             response = await self._transport.handle_async_request(outbound)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
+            body = _read_already(response)
+            if body is None:
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
         except httpx.ConnectTimeout as exc:
             msg = f"connecting to {target.base_url} timed out"
             raise UpstreamTimeout(msg, provider=target.name) from exc
@@ -84,5 +253,32 @@ class HttpxUpstream:
         await self._transport.aclose()
 
 
-def _timeouts(timeout: float) -> dict[str, float]:
-    return {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+def _native(request: Request) -> httpx.Request | None:
+    """The caller's ``httpx.Request`` to re-aim, if it still says what ``request`` says.
+
+    An adapter may have rewritten the method or the body (keeping ``native``);
+    such a call gets a request of its own. In the usual case the body is the
+    very object the caller's request holds, which compares equal at once.
+    """
+    native = request.native
+    if not isinstance(native, httpx.Request) or native.method != request.method:
+        return None
+    try:
+        content = native.content
+    except httpx.RequestNotRead:
+        return None
+    return native if content == request.body else None
+
+
+def _read_already(response: httpx.Response) -> bytes | None:
+    """The body if the transport has read it and closed the response, else None.
+
+    A response built with its content (any ``MockTransport`` handler's) is
+    both: taking ``content`` then saves awaiting ``aread`` and ``aclose``.
+    """
+    if response.is_closed:
+        try:
+            return response.content
+        except httpx.ResponseNotRead:
+            pass
+    return None
