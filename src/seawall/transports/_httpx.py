@@ -10,7 +10,7 @@ import httpx
 
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
 from seawall.engine import ProviderTarget, Request, Response
-from seawall.transports._headers import HOP_BY_HOP, outbound_url
+from seawall.transports._headers import outbound_headers, outbound_url
 
 __all__ = ["HttpxUpstream"]
 
@@ -66,20 +66,16 @@ class Memo(Generic[_K, _V]):
 class _Aim:
     """What re-aiming a call at one provider needs that never changes per call.
 
-    Built once per :class:`ProviderTarget`: the Host field, the provider's own
-    headers, and the lowercased names a caller's field must not have (hop-by-hop
-    fields and the ones the provider sets), so that a call only filters its own
-    fields against one set.
+    Built once per :class:`ProviderTarget`: the Host field, and the header sets
+    already built for the fields a client sends call after call.
     """
 
-    __slots__ = ("built", "drop", "host", "injected", "target")
+    __slots__ = ("built", "host", "target")
 
     def __init__(self, target: ProviderTarget) -> None:
         #: held so that the ``id(target)`` this aim is filed under stays this target's
         self.target = target
         self.host = ("Host", httpx.URL(outbound_url(target, "/")).netloc.decode("ascii"))
-        self.injected = target.headers
-        self.drop = HOP_BY_HOP | {k.lower() for k, _ in target.headers}
         #: the fields sent, per body length and caller's fields (see :meth:`headers`)
         self.built: Memo[tuple[int, tuple[tuple[str, str], ...]], httpx.Headers] = Memo()
 
@@ -101,44 +97,14 @@ class _Aim:
         return built.copy()
 
     def _build(self, length: int, fields: list[tuple[str, str]]) -> httpx.Headers:
-        """The fields to send, as :func:`~seawall.transports.outbound_headers` picks them.
-
-        Host first (as httpx itself sends it), the body's length (none if
-        ``length`` is negative), the caller's fields without hop-by-hop ones,
-        then the provider's.
-        """
+        """The fields to send: Host first (as httpx itself sends it), the body's
+        length (none if ``length`` is negative), then what
+        :func:`~seawall.transports.outbound_headers` keeps and adds."""
         out = [self.host]
         if length >= 0:
             out.append(("Content-Length", str(length)))
-        drop = self.drop
-        named: list[str] = []
-        for field in fields:
-            lower = field[0].lower()
-            if lower in drop:
-                # "keep-alive" (httpx's own) names nothing that is not dropped anyway
-                if lower == "connection" and field[1].lower() not in drop:
-                    named.extend(field[1].split(","))
-                continue
-            out.append(field)
-        if named:
-            out = _without_named(out, named, drop)
-        out.extend(self.injected)
+        out += outbound_headers(fields, self.target)
         return _encoded(out)
-
-
-def _without_named(
-    headers: list[tuple[str, str]], named: list[str], dropped: frozenset[str]
-) -> list[tuple[str, str]]:
-    """``headers`` without the fields a ``Connection`` header names (RFC 9110 §7.6.1).
-
-    A second pass, as the names are only known once every field was seen;
-    :meth:`_Aim._build` skips it for the ``Connection: keep-alive`` httpx
-    sends on every request, which names a field dropped anyway.
-    """
-    extra = {token.strip().lower() for token in named} - dropped
-    if not extra:
-        return headers
-    return [(key, value) for key, value in headers if key.lower() not in extra]
 
 
 def _encoded(headers: list[tuple[str, str]]) -> httpx.Headers:

@@ -173,7 +173,6 @@ class WireUpstream:
             return None
         loop = asyncio.get_running_loop()
         timeout = until - loop.time()
-        deadline = until
         while self.open_connections >= self._max_connections:
             conn = pool.take()
             if conn is not None:
@@ -182,7 +181,7 @@ class WireUpstream:
             waiter = loop.create_future()
             self._waiters.append(waiter)
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(until):
                     await waiter
             except TimeoutError:
                 msg = (
