@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from seawall.engine import ProviderTarget
+from seawall.transports import WireUpstream
 
 _T = TypeVar("_T")
 
@@ -183,3 +184,13 @@ def ok(body: bytes = b"ok", *extra: str) -> bytes:
     """A 200 response with Content-Length and any extra header lines."""
     lines = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", *extra]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+@asynccontextmanager
+async def wire_upstream(**options: Any) -> AsyncIterator[WireUpstream]:
+    """A WireUpstream closed when the scenario ends, however it ends."""
+    upstream = WireUpstream(**options)
+    try:
+        yield upstream
+    finally:
+        await upstream.aclose()

@@ -21,6 +21,7 @@ from tests.transports._wire_support import (
     run,
     serve_forever,
     target,
+    wire_upstream,
 )
 
 pytestmark = [pytest.mark.realserver, pytest.mark.parametrize("loop", LOOPS)]
@@ -37,11 +38,8 @@ def _reset(writer: Writer) -> None:
 
 
 async def _send(url: str, method: str = "GET", body: bytes = b"") -> Response:
-    upstream = WireUpstream()
-    try:
+    async with wire_upstream() as upstream:
         return await upstream.send(target(url), Request(method, "/", body=body), timeout=2)
-    finally:
-        await upstream.aclose()
 
 
 async def _drain(response: Response, sizes: list[int]) -> None:
@@ -62,13 +60,9 @@ def test_interim_responses_are_skipped(loop: str) -> None:
             await writer.drain()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                first = await upstream.send(target(server.url), Request("POST", "/"), timeout=2)
-                second = await upstream.send(target(server.url), Request("POST", "/"), timeout=2)
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            first = await upstream.send(target(server.url), Request("POST", "/"), timeout=2)
+            second = await upstream.send(target(server.url), Request("POST", "/"), timeout=2)
         assert (first.status, first.body) == (201, b"made")
         assert first.headers == [("Content-Length", "4"), ("X-Final", "yes")]
         assert (second.status, second.body) == (201, b"made")
@@ -94,13 +88,9 @@ def test_a_kept_alive_connection_closed_unanswered_is_retried_once(loop: str) ->
     """A GET on a reused connection the vendor closes before answering succeeds on a new one."""
 
     async def main() -> None:
-        async with raw_server(_dies_on_second_request(ok())) as server:  # type: ignore[arg-type]
-            upstream = WireUpstream()
-            try:
-                first = await upstream.send(target(server.url), Request("GET", "/a"), timeout=2)
-                second = await upstream.send(target(server.url), Request("GET", "/b"), timeout=2)
-            finally:
-                await upstream.aclose()
+        async with raw_server(_dies_on_second_request(ok())) as server, wire_upstream() as upstream:  # type: ignore[arg-type]
+            first = await upstream.send(target(server.url), Request("GET", "/a"), timeout=2)
+            second = await upstream.send(target(server.url), Request("GET", "/b"), timeout=2)
         assert (first.status, second.status) == (200, 200)
         assert server.connections == 2
         assert [h.split(b" ")[1] for h in server.heads] == [b"/a", b"/b", b"/b"]
@@ -112,17 +102,13 @@ def test_a_post_on_a_dead_kept_alive_connection_is_not_resent(loop: str) -> None
     """Without an idempotency key, the POST the vendor may have processed is not sent again."""
 
     async def main() -> None:
-        async with raw_server(_dies_on_second_request(ok())) as server:  # type: ignore[arg-type]
-            upstream = WireUpstream()
-            try:
+        async with raw_server(_dies_on_second_request(ok())) as server, wire_upstream() as upstream:  # type: ignore[arg-type]
+            await upstream.send(target(server.url), Request("POST", "/charge"), timeout=2)
+            with pytest.raises(UpstreamConnectError) as caught:
                 await upstream.send(target(server.url), Request("POST", "/charge"), timeout=2)
-                with pytest.raises(UpstreamConnectError) as caught:
-                    await upstream.send(target(server.url), Request("POST", "/charge"), timeout=2)
-                await upstream.send(target(server.url), Request("POST", "/prime"), timeout=2)
-                keyed = Request("POST", "/charge", [("Idempotency-Key", "k-1")])
-                retried = await upstream.send(target(server.url), keyed, timeout=2)
-            finally:
-                await upstream.aclose()
+            await upstream.send(target(server.url), Request("POST", "/prime"), timeout=2)
+            keyed = Request("POST", "/charge", [("Idempotency-Key", "k-1")])
+            retried = await upstream.send(target(server.url), keyed, timeout=2)
         assert caught.value.sent is True
         assert "dropped the connection before answering" in caught.value.message
         assert retried.status == 200
@@ -143,17 +129,11 @@ def test_an_idle_connection_the_vendor_closed_is_not_reused(loop: str) -> None:
             await writer.drain()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(3):
-                    response = await upstream.send(
-                        target(server.url), Request("POST", "/"), timeout=2
-                    )
-                    assert response.status == 200
-                    await asyncio.sleep(0.05)
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            for _ in range(3):
+                response = await upstream.send(target(server.url), Request("POST", "/"), timeout=2)
+                assert response.status == 200
+                await asyncio.sleep(0.05)
         assert server.connections == 3
         assert len(server.heads) == 3, "no request was lost to a dead connection"
 
@@ -191,17 +171,13 @@ def test_a_reset_mid_stream_fails_the_stream(loop: str) -> None:
         _reset(writer)
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-                assert response.stream is not None
-                sizes: list[int] = []
-                with pytest.raises(UpstreamConnectError) as caught:
-                    await _drain(response, sizes)
-                await response.stream.aclose()
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+            assert response.stream is not None
+            sizes: list[int] = []
+            with pytest.raises(UpstreamConnectError) as caught:
+                await _drain(response, sizes)
+            await response.stream.aclose()
         assert caught.value.sent is True
         assert sum(sizes) == 100_000
 
@@ -288,12 +264,8 @@ def test_a_drip_within_the_timeout_completes(loop: str) -> None:
     """The same drip answered well within the timeout is read whole."""
 
     async def main() -> None:
-        async with raw_server(_drip(0.02, 6)) as server:  # type: ignore[arg-type]
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2.0)
-            finally:
-                await upstream.aclose()
+        async with raw_server(_drip(0.02, 6)) as server, wire_upstream() as upstream:  # type: ignore[arg-type]
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2.0)
         assert (response.status, response.body) == (500, b"z" * 6)
 
     run(loop, main())
@@ -352,17 +324,13 @@ def test_a_stream_that_stops_arriving_times_out(loop: str) -> None:
         await reader.read()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=0.2)
-                assert response.stream is not None
-                sizes: list[int] = []
-                with pytest.raises(UpstreamTimeout):
-                    await _drain(response, sizes)
-                await response.stream.aclose()
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=0.2)
+            assert response.stream is not None
+            sizes: list[int] = []
+            with pytest.raises(UpstreamTimeout):
+                await _drain(response, sizes)
+            await response.stream.aclose()
         assert sizes == [5]
 
     run(loop, main())
@@ -449,16 +417,12 @@ def test_a_body_read_until_close_is_streamed_whole(loop: str) -> None:
             await asyncio.sleep(0.01)
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-                assert response.stream is not None
-                body = await response.read_all()
-                again = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-                assert await again.read_all() == body
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+            assert response.stream is not None
+            body = await response.read_all()
+            again = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+            assert await again.read_all() == body
         assert body == b"line 0\nline 1\nline 2\n"
         assert server.connections == 2
 
@@ -474,16 +438,10 @@ def test_an_http10_answer_is_read_and_not_reused(loop: str) -> None:
         )
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(2):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", "/"), timeout=2
-                    )
-                    assert response.body == b"hi"
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            for _ in range(2):
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+                assert response.body == b"hi"
         assert server.connections == 2
 
     run(loop, main())
@@ -497,16 +455,10 @@ def test_bytes_after_the_response_discard_the_connection(loop: str) -> None:
         await serve_forever(reader, writer, state, answer)
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(2):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", "/"), timeout=2
-                    )
-                    assert response.body == b"fine"
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            for _ in range(2):
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+                assert response.body == b"fine"
         assert server.connections == 2
 
     run(loop, main())
@@ -540,13 +492,9 @@ def test_a_header_with_a_line_break_is_never_sent(
         await serve_forever(reader, writer, state, ok())
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                with pytest.raises(UpstreamConnectError) as caught:
-                    await upstream.send(target(server.url), Request("GET", "/", headers), timeout=2)
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            with pytest.raises(UpstreamConnectError) as caught:
+                await upstream.send(target(server.url), Request("GET", "/", headers), timeout=2)
         assert caught.value.sent is False
         assert "line break" in caught.value.message
         assert server.heads == []
@@ -561,13 +509,9 @@ def test_an_unsafe_request_target_is_percent_encoded(loop: str) -> None:
         await serve_forever(reader, writer, state, ok())
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                request = Request("GET", "/a b/é?x=1\r\nX: y")
-                await upstream.send(target(server.url), request, timeout=2)
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            request = Request("GET", "/a b/é?x=1\r\nX: y")
+            await upstream.send(target(server.url), request, timeout=2)
         assert server.heads[0].split(b"\r\n")[0] == b"GET /a%20b/%C3%A9?x=1%0D%0AX:%20y HTTP/1.1"
 
     run(loop, main())
@@ -584,15 +528,11 @@ def test_a_cancelled_call_discards_its_connection(loop: str) -> None:
             await writer.drain()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                with pytest.raises(TimeoutError):
-                    async with asyncio.timeout(0.1):
-                        await upstream.send(target(server.url), Request("GET", "/slow"), timeout=2)
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await upstream.send(target(server.url), Request("GET", "/slow"), timeout=2)
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
         assert response.body == b"ok"
         assert server.connections == 2
 
@@ -609,22 +549,21 @@ def test_idle_connections_expire_and_the_idle_pool_is_bounded(loop: str) -> None
             await writer.drain()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream(keepalive_timeout=0.3, max_idle_per_host=2)
-            try:
-                await asyncio.gather(
-                    *(
-                        upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-                        for _ in range(5)
-                    )
+        async with (
+            raw_server(script) as server,
+            wire_upstream(keepalive_timeout=0.3, max_idle_per_host=2) as upstream,
+        ):
+            await asyncio.gather(
+                *(
+                    upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+                    for _ in range(5)
                 )
-                await asyncio.sleep(0.1)
-                assert server.connections == 5
-                assert server.client_closed == 3, "only two idle connections are kept"
-                await asyncio.sleep(0.5)
-                assert server.client_closed == 5, "the kept ones expire after keepalive_timeout"
-            finally:
-                await upstream.aclose()
+            )
+            await asyncio.sleep(0.1)
+            assert server.connections == 5
+            assert server.client_closed == 3, "only two idle connections are kept"
+            await asyncio.sleep(0.5)
+            assert server.client_closed == 5, "the kept ones expire after keepalive_timeout"
 
     run(loop, main())
 
@@ -641,14 +580,10 @@ def test_the_keep_alive_retry_happens_only_once(loop: str) -> None:
             await read_request(reader, state)
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+            with pytest.raises(UpstreamConnectError) as caught:
                 await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-                with pytest.raises(UpstreamConnectError) as caught:
-                    await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
-            finally:
-                await upstream.aclose()
         assert caught.value.sent is True
         assert len(server.heads) == 3
         assert server.connections == 2
@@ -680,21 +615,17 @@ def test_a_large_upload_to_a_slow_reader_is_bounded_by_the_timeout(loop: str) ->
         await reader.read()
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(
-                    target(server.url), Request("POST", "/", body=UPLOAD), timeout=10.0
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            response = await upstream.send(
+                target(server.url), Request("POST", "/", body=UPLOAD), timeout=10.0
+            )
+            assert response.body == str(len(UPLOAD)).encode()
+            started = time.monotonic()
+            with pytest.raises(UpstreamTimeout):
+                await upstream.send(
+                    target(server.url), Request("POST", "/", body=UPLOAD), timeout=0.1
                 )
-                assert response.body == str(len(UPLOAD)).encode()
-                started = time.monotonic()
-                with pytest.raises(UpstreamTimeout):
-                    await upstream.send(
-                        target(server.url), Request("POST", "/", body=UPLOAD), timeout=0.1
-                    )
-                assert time.monotonic() - started < 0.5
-            finally:
-                await upstream.aclose()
+            assert time.monotonic() - started < 0.5
 
     run(loop, main())
 
@@ -736,17 +667,11 @@ def test_trailer_fields_are_dropped_and_the_connection_kept(loop: str) -> None:
         await serve_forever(reader, writer, state, answer)
 
     async def main() -> None:
-        async with raw_server(script) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(2):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", "/"), timeout=2
-                    )
-                    assert await response.read_all() == b"hello world"
-                    assert response.headers == [("Transfer-Encoding", "chunked")]
-            finally:
-                await upstream.aclose()
+        async with raw_server(script) as server, wire_upstream() as upstream:
+            for _ in range(2):
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=2)
+                assert await response.read_all() == b"hello world"
+                assert response.headers == [("Transfer-Encoding", "chunked")]
         assert server.connections == 1
 
     run(loop, main())

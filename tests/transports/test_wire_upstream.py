@@ -26,6 +26,7 @@ from tests.transports._wire_support import (
     run,
     serve_forever,
     target,
+    wire_upstream,
 )
 
 pytestmark = [pytest.mark.realserver, pytest.mark.parametrize("loop", LOOPS)]
@@ -51,19 +52,15 @@ def test_get_and_post_carry_path_query_and_body(loop: str) -> None:
     """A GET and a POST arrive with their path, query and body; the echo comes back buffered."""
 
     async def main() -> None:
-        async with app_server(echo) as server:
-            upstream = WireUpstream()
-            try:
-                got = await upstream.send(
-                    target(server.url), Request("GET", "/v1/things?a=1&b=2"), timeout=5
-                )
-                posted = await upstream.send(
-                    target(server.url),
-                    Request("POST", "/v1/charges", [("Content-Type", "text/plain")], b"amount=5"),
-                    timeout=5,
-                )
-            finally:
-                await upstream.aclose()
+        async with app_server(echo) as server, wire_upstream() as upstream:
+            got = await upstream.send(
+                target(server.url), Request("GET", "/v1/things?a=1&b=2"), timeout=5
+            )
+            posted = await upstream.send(
+                target(server.url),
+                Request("POST", "/v1/charges", [("Content-Type", "text/plain")], b"amount=5"),
+                timeout=5,
+            )
         assert (got.status, got.stream) == (200, None)
         seen = json.loads(got.body)
         assert seen["method"] == "GET"
@@ -92,16 +89,13 @@ def test_request_headers_keep_order_and_repeats_drop_hop_by_hop_and_carry_auth(l
             ("Host", "evil.example"),
         ]
         async with app_server(echo) as server:
-            upstream = WireUpstream()
-            try:
+            async with wire_upstream() as upstream:
                 vendor = target(
                     server.url + "/api",
                     headers=(("Authorization", "Bearer sk_test_vendor"),),
                     query=(("key", "k1"),),
                 )
                 response = await upstream.send(vendor, Request("GET", "/x?q=1", caller), timeout=5)
-            finally:
-                await upstream.aclose()
             port = server.url.rsplit(":", 1)[1]
         seen = json.loads(response.body)
         assert seen["path"] == "/api/x?q=1&key=k1"
@@ -128,12 +122,8 @@ def test_response_headers_keep_order_and_repeats(loop: str) -> None:
         return response
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
         named = [(k, v) for k, v in response.headers if k in ("Set-Cookie", "X-Z")]
         assert named == [("Set-Cookie", "a=1"), ("X-Z", "z"), ("Set-Cookie", "b=2")]
 
@@ -144,25 +134,19 @@ def test_keep_alive_reuses_one_connection(loop: str) -> None:
     """Sequential calls share one kept-alive connection; concurrent ones open one each, then reuse."""
 
     async def main() -> None:
-        async with app_server(echo) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(20):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", "/"), timeout=5
+        async with app_server(echo) as server, wire_upstream() as upstream:
+            for _ in range(20):
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+                assert response.status == 200
+            assert server.connections == 1
+            for _ in range(3):
+                await asyncio.gather(
+                    *(
+                        upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+                        for _ in range(8)
                     )
-                    assert response.status == 200
-                assert server.connections == 1
-                for _ in range(3):
-                    await asyncio.gather(
-                        *(
-                            upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                            for _ in range(8)
-                        )
-                    )
-                assert server.connections <= 8, "concurrent rounds reuse the pooled connections"
-            finally:
-                await upstream.aclose()
+                )
+            assert server.connections <= 8, "concurrent rounds reuse the pooled connections"
 
     run(loop, main())
 
@@ -176,16 +160,10 @@ def test_connection_close_is_honoured(loop: str) -> None:
         return response
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                for _ in range(3):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", "/"), timeout=5
-                    )
-                    assert (response.status, response.body) == (200, b"bye")
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            for _ in range(3):
+                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+                assert (response.status, response.body) == (200, b"bye")
         assert server.connections == 3
 
     run(loop, main())
@@ -205,17 +183,13 @@ def test_chunked_response_is_streamed_then_the_connection_reused(loop: str) -> N
         return response
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                assert response.stream is not None
-                chunks = [chunk async for chunk in response.stream.chunks()]
-                await response.stream.aclose()
-                again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                body = await again.read_all()
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            assert response.stream is not None
+            chunks = [chunk async for chunk in response.stream.chunks()]
+            await response.stream.aclose()
+            again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            body = await again.read_all()
         assert b"".join(chunks) == b"part0;part1;part2;part3;part4;"
         assert len(chunks) > 1
         assert body == b"part0;part1;part2;part3;part4;"
@@ -236,23 +210,19 @@ def test_large_body_is_streamed_in_chunks(loop: str) -> None:
     """A 5 MiB body is relayed in many chunks, intact, and its connection is reused after."""
 
     async def main() -> None:
-        async with app_server(big_body) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                assert response.stream is not None
-                assert response.body == b""
-                digest = hashlib.sha256()
-                sizes = []
-                async for chunk in response.stream.chunks():
-                    sizes.append(len(chunk))
-                    digest.update(chunk)
-                await response.stream.aclose()
-                await (
-                    await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                ).discard()
-            finally:
-                await upstream.aclose()
+        async with app_server(big_body) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            assert response.stream is not None
+            assert response.body == b""
+            digest = hashlib.sha256()
+            sizes = []
+            async for chunk in response.stream.chunks():
+                sizes.append(len(chunk))
+                digest.update(chunk)
+            await response.stream.aclose()
+            await (
+                await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            ).discard()
         assert sum(sizes) == len(BIG)
         assert digest.digest() == hashlib.sha256(BIG).digest()
         assert len(sizes) > 4
@@ -265,18 +235,14 @@ def test_closing_a_stream_early_discards_its_connection(loop: str) -> None:
     """Closing a stream before its end drops the connection; the next call opens a new one."""
 
     async def main() -> None:
-        async with app_server(big_body) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                assert response.stream is not None
-                async for _chunk in response.stream.chunks():
-                    break
-                await response.stream.aclose()
-                again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-                assert len(await again.read_all()) == len(BIG)
-            finally:
-                await upstream.aclose()
+        async with app_server(big_body) as server, wire_upstream() as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            assert response.stream is not None
+            async for _chunk in response.stream.chunks():
+                break
+            await response.stream.aclose()
+            again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
+            assert len(await again.read_all()) == len(BIG)
         assert server.connections == 2
 
     run(loop, main())
@@ -286,14 +252,10 @@ def test_a_large_error_body_is_buffered(loop: str) -> None:
     """Only 2xx answers stream: a large 500 body is read whole, as AiohttpUpstream does."""
 
     async def main() -> None:
-        async with app_server(big_body) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(
-                    target(server.url), Request("GET", "/?status=500"), timeout=5
-                )
-            finally:
-                await upstream.aclose()
+        async with app_server(big_body) as server, wire_upstream() as upstream:
+            response = await upstream.send(
+                target(server.url), Request("GET", "/?status=500"), timeout=5
+            )
         assert response.stream is None
         assert response.status == 500
         assert response.body == BIG
@@ -305,16 +267,12 @@ def test_head_has_no_body_and_keeps_the_connection(loop: str) -> None:
     """HEAD returns the headers only (with the vendor's Content-Length), and the connection is reused."""
 
     async def main() -> None:
-        async with app_server(big_body) as server:
-            upstream = WireUpstream()
-            try:
-                head = await upstream.send(target(server.url), Request("HEAD", "/"), timeout=5)
-                again = await upstream.send(target(server.url), Request("HEAD", "/"), timeout=5)
-                small = await upstream.send(
-                    target(server.url), Request("GET", "/?status=404"), timeout=5
-                )
-            finally:
-                await upstream.aclose()
+        async with app_server(big_body) as server, wire_upstream() as upstream:
+            head = await upstream.send(target(server.url), Request("HEAD", "/"), timeout=5)
+            again = await upstream.send(target(server.url), Request("HEAD", "/"), timeout=5)
+            small = await upstream.send(
+                target(server.url), Request("GET", "/?status=404"), timeout=5
+            )
         assert (head.status, head.body, head.stream) == (200, b"", None)
         assert head.header("Content-Length") == str(len(BIG))
         assert (again.status, again.body) == (200, b"")
@@ -331,16 +289,12 @@ def test_no_content_and_not_modified_have_no_body(loop: str) -> None:
         return web.Response(status=int(request.query["status"]))
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                for status in (204, 304, 204):
-                    response = await upstream.send(
-                        target(server.url), Request("GET", f"/?status={status}"), timeout=5
-                    )
-                    assert (response.status, response.body, response.stream) == (status, b"", None)
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            for status in (204, 304, 204):
+                response = await upstream.send(
+                    target(server.url), Request("GET", f"/?status={status}"), timeout=5
+                )
+                assert (response.status, response.body, response.stream) == (status, b"", None)
         assert server.connections == 1
 
     run(loop, main())
@@ -353,12 +307,8 @@ def test_redirects_are_returned_not_followed(loop: str) -> None:
         return web.Response(status=302, headers={"Location": "http://169.254.169.254/latest"})
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream(egress=LOOPBACK)
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream(egress=LOOPBACK) as upstream:
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
         assert response.status == 302
         assert response.header("Location") == "http://169.254.169.254/latest"
 
@@ -373,16 +323,12 @@ def test_compressed_bodies_pass_through_untouched(loop: str) -> None:
         return web.Response(body=packed, headers={"Content-Encoding": "gzip"})
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(
-                    target(server.url),
-                    Request("GET", "/", [("Accept-Encoding", "gzip")]),
-                    timeout=5,
-                )
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            response = await upstream.send(
+                target(server.url),
+                Request("GET", "/", [("Accept-Encoding", "gzip")]),
+                timeout=5,
+            )
         assert response.header("Content-Encoding") == "gzip"
         assert response.body == packed
         assert server.requests[0].headers["Accept-Encoding"] == "gzip"
@@ -520,15 +466,11 @@ def test_a_large_request_body_arrives_intact(loop: str) -> None:
         return web.Response(text=f"{len(body)} {hashlib.sha256(body).hexdigest()}")
 
     async def main() -> None:
-        async with app_server(handler) as server:
-            upstream = WireUpstream()
-            try:
-                response = await upstream.send(
-                    target(server.url), Request("PUT", "/blob", body=upload), timeout=5
-                )
-                again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-            finally:
-                await upstream.aclose()
+        async with app_server(handler) as server, wire_upstream() as upstream:
+            response = await upstream.send(
+                target(server.url), Request("PUT", "/blob", body=upload), timeout=5
+            )
+            again = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
         assert response.body.decode() == f"{len(upload)} {hashlib.sha256(upload).hexdigest()}"
         assert again.body.decode().startswith("0 ")
         assert server.connections == 1
@@ -545,12 +487,11 @@ def test_an_ipv6_literal_host_is_dialled_and_named_in_brackets(loop: str) -> Non
         pytest.skip("no IPv6 loopback here")
 
     async def main() -> None:
-        async with app_server(echo, host="::1") as server:
-            upstream = WireUpstream(egress=LOOPBACK)
-            try:
-                response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
-            finally:
-                await upstream.aclose()
+        async with (
+            app_server(echo, host="::1") as server,
+            wire_upstream(egress=LOOPBACK) as upstream,
+        ):
+            response = await upstream.send(target(server.url), Request("GET", "/"), timeout=5)
         port = server.url.rsplit(":", 1)[1]
         assert dict(json.loads(response.body)["headers"])["Host"] == f"[::1]:{port}"
 
