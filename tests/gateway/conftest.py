@@ -111,6 +111,18 @@ def admin_block() -> str:
     """
 
 
+def service_head(store: Path) -> str:
+    """The top of a Service config: the SQLite ``store``, the gateway on a free
+    loopback port with loopback egress allowed, and the admin server's three tokens."""
+    return f"""
+    version: 1
+    store: "sqlite:///{store}"
+    gateway:
+      listen: 127.0.0.1:0
+      egress: {{allow: [127.0.0.1/32]}}
+    {admin_block()}"""
+
+
 async def echo(request: web.Request) -> web.StreamResponse:
     """Answer with what arrived, after ?delay= seconds; ?status= picks the status."""
     delay = float(request.query.get("delay", "0"))

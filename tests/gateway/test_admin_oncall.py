@@ -20,8 +20,8 @@ from seawall.web import AdminContext, TokenBook, build_admin_app
 from tests.gateway.conftest import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
-    admin_block,
     echo_server,
+    service_head,
     write_config,
 )
 
@@ -33,13 +33,7 @@ LABELS = {"alertname": "pay-errors", "severity": "critical", "integration": "pay
 
 
 def _config(upstream: str, store: Path) -> str:
-    return f"""
-    version: 1
-    store: "sqlite:///{store}"
-    gateway:
-      listen: 127.0.0.1:0
-      egress: {{allow: [127.0.0.1/32]}}
-    {admin_block()}
+    return f"""{service_head(store)}
     integrations:
       pay:
         providers:

@@ -21,8 +21,8 @@ from tests.gateway.conftest import (
     ADMIN_TOKEN,
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
-    admin_block,
     echo_server,
+    service_head,
     write_config,
 )
 
@@ -36,13 +36,7 @@ MAINTENANCE = "/api/v1/integrations/pay/providers/first/maintenance"
 
 
 def _config(upstream: str, store: Path) -> str:
-    return f"""
-    version: 1
-    store: "sqlite:///{store}"
-    gateway:
-      listen: 127.0.0.1:0
-      egress: {{allow: [127.0.0.1/32]}}
-    {admin_block()}
+    return f"""{service_head(store)}
     integrations:
       pay:
         providers:

@@ -16,7 +16,7 @@ from seawall.service import Service
 from seawall.sla import build_report, load_json, month_bounds, render_json
 from seawall.store import LATENCY_BOUNDS, RollupRow, Store
 from seawall.web import current_month
-from tests.gateway.conftest import VIEWER_TOKEN, admin_block, echo_server, write_config
+from tests.gateway.conftest import VIEWER_TOKEN, echo_server, service_head, write_config
 
 pytestmark = [pytest.mark.realserver]
 
@@ -26,13 +26,7 @@ START, END = month_bounds(MONTH)
 
 
 def _config(upstream: str, store: Path) -> str:
-    return f"""
-    version: 1
-    store: "sqlite:///{store}"
-    gateway:
-      listen: 127.0.0.1:0
-      egress: {{allow: [127.0.0.1/32]}}
-    {admin_block()}
+    return f"""{service_head(store)}
     integrations:
       pay:
         providers:

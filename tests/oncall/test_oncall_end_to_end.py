@@ -22,20 +22,14 @@ from seawall.cli import app
 from seawall.incidents import IncidentState, timeline
 from seawall.service import Service
 from seawall.store import Store
-from tests.gateway.conftest import OPERATOR_TOKEN, admin_block, write_config
+from tests.gateway.conftest import OPERATOR_TOKEN, service_head, write_config
 from tests.oncall.test_oncall_reload import receiver
 
 pytestmark = [pytest.mark.realserver]
 
 
 def _config(stripe: str, backup: str, hook_port: int, store: Path) -> str:
-    return f"""
-    version: 1
-    store: "sqlite:///{store}"
-    gateway:
-      listen: 127.0.0.1:0
-      egress: {{allow: [127.0.0.1/32]}}
-    {admin_block()}
+    return f"""{service_head(store)}
     integrations:
       payments:
         criticality: critical
