@@ -28,10 +28,10 @@ read from); each run gets a fresh primary.
 
 Reported per scenario and contender, from per-request timestamps: the time
 from the failure to the first success answered by the backup
-(``X-Seawall-Provider``), the calls that failed as the application saw them
+(``response.extensions["seawall"].provider``), the calls that failed as the application saw them
 (an exception or a non-2xx answer), p50/p99 latency before and after the
 failure (and in the steady state from 1 s after it), calls answered after a
-failover (``X-Seawall-Attempts`` > 1), and how many attempts still went to the
+failover (``attempts`` > 1), and how many attempts still went to the
 failed primary after the failure, and until when. For seawall those come from
 the engine's own ``AttemptFinished`` events (the attempt's start is its end
 minus its duration), with the outlier-ejection and breaker transitions that
@@ -277,9 +277,8 @@ def seawall_contender(config: Config) -> Contender:
 
     async def send() -> tuple[int, str, int]:
         response = await client.get(PATH)
-        provider = response.headers.get("X-Seawall-Provider", "?")
-        attempts = int(response.headers.get("X-Seawall-Attempts", "0"))
-        return response.status_code, provider, attempts
+        info: seawall.CallInfo = response.extensions["seawall"]
+        return response.status_code, info.provider, info.attempts
 
     return Contender(SEAWALL, send, client.aclose, sink)
 

@@ -23,13 +23,14 @@ from seawall._errors import (
 )
 from seawall.config import Config, load_config
 from seawall.engine import Engine
-from seawall.transports import SyncTransport, Transport
+from seawall.transports import CallInfo, SyncTransport, Transport
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BudgetExhausted",
     "BulkheadFull",
+    "CallInfo",
     "CircuitOpen",
     "Config",
     "ConfigError",

@@ -78,7 +78,7 @@ integrations:
                     outcomes[exc.reason] += 1
                     continue
                 outcomes[str(response.status_code)] += 1
-                assert response.headers["X-Seawall-Provider"] == "adyen"
+                assert response.extensions["seawall"].provider == "adyen"
                 charges.append(response.json())
         assert outcomes == {"200": 40}, outcomes
         assert all(c["object"] == "charge" and c["status"] == "succeeded" for c in charges)

@@ -2,7 +2,8 @@
 at the provider, and how the provider's answer comes back.
 
 The handler sees what the provider would receive; the caller sees the answer
-as httpx hands it over, with seawall's headers added.
+as httpx hands it over, with seawall's :class:`~seawall.CallInfo` in its
+extensions (and seawall's headers too, when asked for).
 """
 
 from __future__ import annotations
@@ -45,9 +46,14 @@ def config(providers: str = VENDOR) -> seawall.Config:
     return make_config(CONFIG.format(providers=providers))
 
 
-def transport(handler: Handler, providers: str = VENDOR) -> seawall.Transport:
+def transport(
+    handler: Handler, providers: str = VENDOR, *, headers: bool = False
+) -> seawall.Transport:
     return seawall.Transport(
-        "payments", config=config(providers), transport=httpx.MockTransport(handler)
+        "payments",
+        config=config(providers),
+        transport=httpx.MockTransport(handler),
+        headers=headers,
     )
 
 
@@ -78,10 +84,12 @@ async def send(
     path: str = "/v1/charges",
     *,
     providers: str = VENDOR,
+    seawall_headers: bool = False,
     **kwargs: object,
 ) -> httpx.Response:
     async with httpx.AsyncClient(
-        transport=transport(handler, providers), base_url="http://payments"
+        transport=transport(handler, providers, headers=seawall_headers),
+        base_url="http://payments",
     ) as client:
         return await client.request(method, path, **kwargs)  # type: ignore[arg-type]
 
@@ -335,8 +343,7 @@ async def test_every_attempt_is_aimed_at_its_own_provider() -> None:
     recorder = Recorder(answer)
     response = await send(recorder, "POST", "/charges?x=1", providers=providers, content=b"a")
     assert response.status_code == 201
-    assert response.headers["X-Seawall-Provider"] == "second"
-    assert response.headers["X-Seawall-Attempts"] == "2"
+    assert response.extensions["seawall"] == seawall.CallInfo("payments", "second", 2, None)
     first, second = recorder.raw
     assert (b"Host", b"first.test") in first
     assert (b"Authorization", b"Bearer sk_first") in first
@@ -368,33 +375,40 @@ async def test_the_callers_other_extensions_are_kept() -> None:
 # -- the answer -------------------------------------------------------------------
 
 
-async def test_the_answer_keeps_its_headers_and_gets_seawalls() -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            headers=[
-                ("Set-Cookie", "a=1; Path=/"),
-                ("X-Vendor", "v"),
-                ("Set-Cookie", "b=2; Path=/"),
-            ],
-            content=b"{}",
-        )
+VENDOR_FIELDS = [
+    (b"Set-Cookie", b"a=1; Path=/"),
+    (b"X-Vendor", b"v"),
+    (b"Set-Cookie", b"b=2; Path=/"),
+]
 
+
+def vendor_answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers=VENDOR_FIELDS, content=b"{}")
+
+
+async def test_the_answer_is_the_vendors_own_with_call_info_beside_it() -> None:
     async with httpx.AsyncClient(
-        transport=transport(Recorder(answer)), base_url="http://payments"
+        transport=transport(Recorder(vendor_answer)), base_url="http://payments"
     ) as client:
         response = await client.get("/v1/charges")
         assert dict(client.cookies) == {"a": "1", "b": "2"}
-    assert response.headers.get_list("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
-    assert [k.lower() for k, _ in response.headers.raw][:3] == [
-        b"set-cookie",
-        b"x-vendor",
-        b"set-cookie",
-    ]
-    assert response.headers["X-Seawall-Provider"] == "vendor"
-    assert response.headers["X-Seawall-Attempts"] == "1"
+    # every field as the vendor sent it, in order, and nothing added
+    assert response.headers.raw == [*VENDOR_FIELDS, (b"Content-Length", b"2")]
+    assert response.extensions["seawall"] == seawall.CallInfo("payments", "vendor", 1, None)
     assert response.content == b"{}"
     assert response.request.url.host == "vendor.test"
+
+
+async def test_asked_for_seawalls_headers_are_added_after_the_vendors() -> None:
+    async with httpx.AsyncClient(
+        transport=transport(Recorder(vendor_answer), headers=True), base_url="http://payments"
+    ) as client:
+        response = await client.get("/v1/charges")
+        assert dict(client.cookies) == {"a": "1", "b": "2"}
+    assert response.headers.raw[:3] == VENDOR_FIELDS
+    assert response.headers["X-Seawall-Provider"] == "vendor"
+    assert response.headers["X-Seawall-Attempts"] == "1"
+    assert response.extensions["seawall"].provider == "vendor"
 
 
 async def test_seawalls_headers_replace_a_vendors_own() -> None:
@@ -403,7 +417,7 @@ async def test_seawalls_headers_replace_a_vendors_own() -> None:
             200, headers=[("X-Seawall-Provider", "spoofed"), ("X-Seawall-Attempts", "9")]
         )
 
-    response = await send(Recorder(answer))
+    response = await send(Recorder(answer), seawall_headers=True)
     assert response.headers.get_list("X-Seawall-Provider") == ["vendor"]
     assert response.headers.get_list("X-Seawall-Attempts") == ["1"]
 
@@ -412,7 +426,7 @@ async def test_a_non_ascii_answer_header_survives() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers=[("X-Note", "café".encode("latin-1"))])
 
-    response = await send(Recorder(answer))
+    response = await send(Recorder(answer), seawall_headers=True)
     assert (b"X-Note", "café".encode("latin-1")) in response.headers.raw
     assert response.headers["X-Note"] == "café"
     assert response.headers["X-Seawall-Provider"] == "vendor"
@@ -425,7 +439,7 @@ async def test_a_retried_answer_carries_the_attempt_count_and_the_last_body() ->
     response = await send(Recorder(lambda request: next(answers)))
     assert response.status_code == 200
     assert response.content == b"ok"
-    assert response.headers["X-Seawall-Attempts"] == "2"
+    assert response.extensions["seawall"].attempts == 2
 
 
 async def test_a_streamed_answer_is_read_whole() -> None:
@@ -434,7 +448,7 @@ async def test_a_streamed_answer_is_read_whole() -> None:
 
     response = await send(Recorder(answer))
     assert response.content == b"streamed"
-    assert response.headers["X-Seawall-Provider"] == "vendor"
+    assert response.extensions["seawall"].provider == "vendor"
 
 
 def test_sync_transport_re_aims_and_answers_the_same_way() -> None:
@@ -446,7 +460,7 @@ def test_sync_transport_re_aims_and_answers_the_same_way() -> None:
         base_url="http://payments",
     ) as client:
         response = client.post("/v1/charges", content=b"a=1", headers={"Connection": "close"})
-    assert response.headers["X-Seawall-Attempts"] == "1"
+    assert response.extensions["seawall"] == seawall.CallInfo("payments", "vendor", 1, None)
     assert recorder.last.headers["Host"] == "vendor.test:8443"
     assert recorder.last.headers["Content-Length"] == "3"
     assert "Connection" not in recorder.last.headers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seawall.transports._aiohttp import AiohttpUpstream
-from seawall.transports._client import SyncTransport, Transport, build_engine
+from seawall.transports._client import CallInfo, SyncTransport, Transport, build_engine
 from seawall.transports._headers import HOP_BY_HOP, outbound_headers, outbound_url
 from seawall.transports._httpx import HttpxUpstream
 from seawall.transports._wire import WireUpstream
@@ -11,6 +11,7 @@ from seawall.transports._wire import WireUpstream
 __all__ = [
     "HOP_BY_HOP",
     "AiohttpUpstream",
+    "CallInfo",
     "HttpxUpstream",
     "SyncTransport",
     "Transport",

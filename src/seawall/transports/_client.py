@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
@@ -27,7 +27,7 @@ from seawall.store import Store
 from seawall.transports._httpx import HttpxUpstream, Memo
 from seawall.transports._wire import WireUpstream
 
-__all__ = ["SyncTransport", "Transport", "build_engine"]
+__all__ = ["CallInfo", "SyncTransport", "Transport", "build_engine"]
 
 _T = TypeVar("_T")
 
@@ -107,43 +107,71 @@ class _RelayStream(httpx.AsyncByteStream):
         await self._response.discard()
 
 
-def _response(response: Response, request: httpx.Request) -> httpx.Response:
-    """The engine's answer as the caller's ``httpx.Response``, with seawall's headers.
+class CallInfo(NamedTuple):
+    """What seawall did for one call: ``response.extensions["seawall"]``.
 
-    A live answer from :class:`HttpxUpstream` is the transport's own response;
-    setting the two fields on it measured cheaper than rebuilding its
-    ``httpx.Headers`` (the old object's teardown included), and keeps every
-    other field, duplicates and order included.
+    httpx's extensions are where a transport says how it answered (as httpcore
+    puts ``http_version`` there), so a live vendor answer reaches the caller
+    unaltered: its headers are the vendor's own.
     """
+
+    integration: str
+    #: the provider that answered
+    provider: str
+    #: attempts made, failovers included
+    attempts: int
+    #: the age in seconds of a cached fallback (also in ``X-Seawall-Stale``); None when live
+    stale: float | None
+
+
+#: seawall's fields on an answer, as the gateway adds them (``Transport(headers=True)``)
+_OWN_FIELDS = ("x-seawall-provider", "x-seawall-attempts")
+
+
+def _response(
+    response: Response, request: httpx.Request, integration: str, fields: bool
+) -> httpx.Response:
+    """The engine's answer as the caller's ``httpx.Response``, with :class:`CallInfo`.
+
+    A live answer from :class:`HttpxUpstream` is the transport's own response,
+    handed back as is. With ``fields``, it also gets the gateway's
+    ``X-Seawall-Provider`` and ``X-Seawall-Attempts`` (replacing any the vendor
+    sent); that costs a sizeable share of the per-call overhead, since httpx
+    copies every response field again to extract cookies.
+    """
+    info = CallInfo(integration, response.provider, response.attempts, response.stale)
+    native = response.native
+    if response.stream is None and response.stale is None and isinstance(native, httpx.Response):
+        native.extensions["seawall"] = info
+        if fields:
+            native.headers["X-Seawall-Provider"] = response.provider
+            native.headers["X-Seawall-Attempts"] = str(response.attempts)
+        return native
+    headers = response.headers
     if response.stream is not None:
         headers = [
-            (k, v)
-            for k, v in response.headers
-            if k.lower() not in ("content-length", "transfer-encoding")
+            (k, v) for k, v in headers if k.lower() not in ("content-length", "transfer-encoding")
         ]
+    if fields:
+        headers = [(k, v) for k, v in headers if k.lower() not in _OWN_FIELDS]
         headers.append(("X-Seawall-Provider", response.provider))
         headers.append(("X-Seawall-Attempts", str(response.attempts)))
+    if response.stale is not None:
+        headers.append(("X-Seawall-Stale", f"{response.stale:.0f}"))
+    if response.stream is not None:
         return httpx.Response(
             status_code=response.status,
             headers=headers,
             stream=_RelayStream(response),
             request=request,
+            extensions={"seawall": info},
         )
-    native = response.native
-    if isinstance(native, httpx.Response) and response.stale is None:
-        native.headers["X-Seawall-Provider"] = response.provider
-        native.headers["X-Seawall-Attempts"] = str(response.attempts)
-        return native
-    headers = response.headers
-    headers.append(("X-Seawall-Provider", response.provider))
-    headers.append(("X-Seawall-Attempts", str(response.attempts)))
-    if response.stale is not None:
-        headers.append(("X-Seawall-Stale", f"{response.stale:.0f}"))
     return httpx.Response(
         status_code=response.status,
         headers=headers,
         content=response.body,
         request=request,
+        extensions={"seawall": info},
     )
 
 
@@ -152,7 +180,10 @@ class Transport(httpx.AsyncBaseTransport):
 
     Pass ``engine=`` to share breakers, budgets and pools between transports of
     several integrations; otherwise the transport owns an engine of its own.
-    Failures raise the :class:`~seawall.SeawallError` tree.
+    Failures raise the :class:`~seawall.SeawallError` tree. Every answer says
+    who answered in ``response.extensions["seawall"]`` (a :class:`CallInfo`);
+    ``headers=True`` also adds the gateway's ``X-Seawall-Provider`` and
+    ``X-Seawall-Attempts`` fields, for code that reads both alike.
     """
 
     def __init__(
@@ -163,6 +194,7 @@ class Transport(httpx.AsyncBaseTransport):
         engine: Engine | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sink: EventSink | None = None,
+        headers: bool = False,
     ) -> None:
         if engine is None:
             if config is None:
@@ -183,6 +215,7 @@ class Transport(httpx.AsyncBaseTransport):
         self._store: Store | None = None
         self._worker: OutboxWorker | None = None
         self._texts: Memo[_RawFields, _TextFields] = Memo()
+        self._fields = headers
 
     @property
     def engine(self) -> Engine:
@@ -204,7 +237,7 @@ class Transport(httpx.AsyncBaseTransport):
         except httpx.RequestNotRead:
             body = await request.aread()
         result = await self._engine.call(self._integration, _request(request, body, self._texts))
-        return _response(result, request)
+        return _response(result, request, self._integration, self._fields)
 
     async def aclose(self) -> None:
         if self._worker is not None:
@@ -230,6 +263,7 @@ class SyncTransport(httpx.BaseTransport):
         engine: Engine | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sink: EventSink | None = None,
+        headers: bool = False,
     ) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -238,7 +272,12 @@ class SyncTransport(httpx.BaseTransport):
         self._thread.start()
         try:
             self._async = Transport(
-                integration, config=config, engine=engine, transport=transport, sink=sink
+                integration,
+                config=config,
+                engine=engine,
+                transport=transport,
+                sink=sink,
+                headers=headers,
             )
         except BaseException:
             self._stop()
@@ -259,7 +298,7 @@ class SyncTransport(httpx.BaseTransport):
                 self._async._integration, _request(request, body, self._async._texts)
             )
         )
-        return _response(result, request)
+        return _response(result, request, self._async._integration, self._async._fields)
 
     def close(self) -> None:
         if self._loop.is_closed():
