@@ -137,7 +137,7 @@ class WireUpstream:
         body = request.body
         head_only = request.method == "HEAD"
         pool = route.pool
-        loop = asyncio.get_running_loop()
+        loop = pool.loop  # not asyncio.get_running_loop(): a getpid() system call per use
         until = loop.time() + timeout  # the whole attempt, connecting included
         conn = pool.take()
         if conn is not None:

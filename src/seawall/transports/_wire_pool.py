@@ -32,7 +32,6 @@ class Pool:
 
     __slots__ = (
         "_addresses",
-        "_loop",
         "_resolved_at",
         "_sweep",
         "closed",
@@ -42,6 +41,7 @@ class Pool:
         "idle",
         "keepalive",
         "literal",
+        "loop",
         "max_idle",
         "on_free",
         "port",
@@ -60,7 +60,7 @@ class Pool:
         keepalive: float,
         max_idle: int,
     ) -> None:
-        self._loop = loop
+        self.loop = loop
         self.host = host
         self.port = port
         #: True when ``host`` is an IP literal (already checked; never resolved)
@@ -101,10 +101,10 @@ class Pool:
         ):
             conn.phase = Phase.IDLE
             conn.pooled = True
-            conn.idle_since = self._loop.time()
+            conn.idle_since = self.loop.time()
             self.idle.append(conn)
             if self._sweep is None:
-                self._sweep = self._loop.call_at(conn.idle_since + self.keepalive, self._expire)
+                self._sweep = self.loop.call_at(conn.idle_since + self.keepalive, self._expire)
             if self.on_free is not None:
                 self.on_free()
         else:
@@ -142,7 +142,7 @@ class Pool:
         return conn
 
     async def _dial(self, target: ProviderTarget, timeout: float) -> Connection:
-        loop = self._loop
+        loop = self.loop
         last: OSError | None = None
         for address in await self._resolve():
             conn = Connection(loop, self)
@@ -175,7 +175,7 @@ class Pool:
         """
         if self.literal or self.guard is None:
             return [self.host]  # without a guard the loop resolves and tries each address
-        now = self._loop.time()
+        now = self.loop.time()
         if not self._addresses or now - self._resolved_at > DNS_TTL:
             results = await self.guard.resolve(self.host, self.port, family=socket.AF_UNSPEC)
             self._addresses = list(dict.fromkeys(r["host"] for r in results))
@@ -186,13 +186,13 @@ class Pool:
         """Close the connections idle past ``keepalive``; re-arm for the next one due."""
         self._sweep = None
         idle = self.idle
-        deadline = self._loop.time() - self.keepalive
+        deadline = self.loop.time() - self.keepalive
         while idle and idle[0].idle_since <= deadline:
             conn = idle.popleft()
             conn.pooled = False
             conn.close()
         if idle and not self.closed:
-            self._sweep = self._loop.call_at(idle[0].idle_since + self.keepalive, self._expire)
+            self._sweep = self.loop.call_at(idle[0].idle_since + self.keepalive, self._expire)
 
     def close(self) -> None:
         """Close every connection, idle or busy; later calls are refused."""
