@@ -2,7 +2,8 @@
 
 ``async with asyncio.timeout()`` builds a Timeout object and runs two extra
 coroutines per use; around every attempt of every call that is a quarter of the
-engine's own work. :func:`within` arms one loop timer and keeps
+engine's own work. :func:`within` arms one timer of the loop's shared
+:class:`~seawall._deadlines.Deadlines` (no loop timer of its own) and keeps
 ``asyncio.timeout``'s semantics: the awaited call is cancelled when the timer
 fires, that cancellation surfaces as :class:`TimeoutError`, and a cancellation
 from anyone else passes through untouched.
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
+
+from seawall._deadlines import deadlines
 
 __all__ = ["within"]
 
@@ -42,7 +45,7 @@ async def within(timeout: float, awaitable: Awaitable[_T]) -> _T:
             return await awaitable
     cancelling = task.cancelling()
     expiry = _Expiry(task)
-    handle = loop.call_at(loop.time() + timeout, expiry)
+    slot = deadlines(loop).arm(loop.time() + timeout, expiry, expiry)
     try:
         return await awaitable
     except asyncio.CancelledError:
@@ -50,4 +53,4 @@ async def within(timeout: float, awaitable: Awaitable[_T]) -> _T:
             raise TimeoutError from None
         raise
     finally:
-        handle.cancel()
+        slot.pop(expiry, None)

@@ -27,6 +27,7 @@ from httptools import (
     HttpResponseParser,
 )
 
+from seawall._deadlines import Slot, deadlines
 from seawall.transports._aiohttp import STREAM_ABOVE
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class Connection(asyncio.Protocol):
     """
 
     __slots__ = (
+        "_deadlines",
         "_framing",
         "_halt_reparse",
         "_interim",
@@ -144,7 +146,9 @@ class Connection(asyncio.Protocol):
         self._unsent = 0
         self._framing = 0
         self._waiter: asyncio.Future[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        #: the slot of the armed timer (see :mod:`seawall._deadlines`)
+        self._timer: Slot | None = None
+        self._deadlines = deadlines(loop)
 
     # -- the caller's side ---------------------------------------------------------
 
@@ -210,15 +214,17 @@ class Connection(asyncio.Protocol):
         now = loop.time()
         self.last_data = now
         if self._timer is not None:
-            self._timer.cancel()
-        self._timer = loop.call_at(min(now + self.timeout, self.until), self._timer_fired)
+            self._timer.pop(self, None)
+        self._timer = self._deadlines.arm(
+            min(now + self.timeout, self.until), self, self._timer_fired
+        )
         return waiter
 
     def _disarm(self) -> None:
         timer = self._timer
         if timer is not None:
             self._timer = None
-            timer.cancel()
+            timer.pop(self, None)
 
     def take_body(self) -> bytes:
         """The buffered body, joined; the parts list is emptied."""
@@ -438,7 +444,9 @@ class Connection(asyncio.Protocol):
             return
         remaining = self.last_data + self.timeout - now
         if remaining > 0:
-            self._timer = loop.call_at(min(now + remaining, self.until), self._timer_fired)
+            self._timer = self._deadlines.arm(
+                min(now + remaining, self.until), self, self._timer_fired
+            )
             return
         # A large request still draining to a vendor that reads it slowly is
         # progress too: the timeout bounds each stall, not the upload.
@@ -446,7 +454,9 @@ class Connection(asyncio.Protocol):
         if unsent and (self._unsent == 0 or unsent < self._unsent):
             self._unsent = unsent
             self.last_data = now
-            self._timer = loop.call_at(min(now + self.timeout, self.until), self._timer_fired)
+            self._timer = self._deadlines.arm(
+                min(now + self.timeout, self.until), self, self._timer_fired
+            )
             return
         self._fail(Failure.TIMEOUT, f"nothing arrived for {self.timeout:.3g}s")
 
