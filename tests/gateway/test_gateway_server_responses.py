@@ -50,6 +50,53 @@ def test_vendor_fields_lose_hop_by_hop_date_and_server_and_gain_seawalls() -> No
     )
 
 
+RAW_FIELDS = [
+    (b"Content-Type", b"application/json"),
+    (b"CONNECTION", b"keep-alive"),
+    (b"content-length", b"12"),
+    (b"Date", b"Mon, 01 Jan 2024 00:00:00 GMT"),
+    (b"Server", b"vendor/1.0"),
+    (b"Set-Cookie", b"a=1"),
+    (b"X-Note", "café".encode("latin-1")),
+    (b"Set-Cookie", b"b=2"),
+]
+
+
+def test_raw_vendor_fields_are_relayed_byte_for_byte_without_decoding() -> None:
+    """An answer whose fields nobody read as text is filtered as bytes, in order, as sent."""
+    result = Response(status=200, raw=list(RAW_FIELDS), provider="primary", attempts=1)
+    assert vendor_block(result) == (
+        b"Content-Type: application/json\r\n"
+        b"Set-Cookie: a=1\r\n"
+        b"X-Note: caf\xe9\r\n"
+        b"Set-Cookie: b=2\r\n"
+        b"X-Seawall-Provider: primary\r\n"
+        b"X-Seawall-Attempts: 1\r\n"
+    )
+    assert result.raw is not None, "relaying does not decode the fields"
+
+
+def test_raw_and_decoded_fields_give_the_same_block() -> None:
+    raw = Response(status=200, raw=list(RAW_FIELDS), provider="p", attempts=3)
+    text = Response(status=200, raw=list(RAW_FIELDS), provider="p", attempts=3)
+    assert text.headers  # decoded: the text path from now on
+    assert text.raw is None
+    assert vendor_block(raw) == vendor_block(text)
+
+
+def test_a_raw_field_holding_a_line_break_is_dropped_not_sent() -> None:
+    """A folded or forged raw value would split the response: the careful path drops it."""
+    result = Response(
+        status=200,
+        raw=[(b"X-Ok", b"1"), (b"X-Evil", b"a\r\nSet-Cookie: stolen=1"), (b"X-Lf", b"b\nc")],
+        provider="p",
+        attempts=1,
+    )
+    assert vendor_block(result) == (
+        b"X-Ok: 1\r\nX-Seawall-Provider: p\r\nX-Seawall-Attempts: 1\r\n"
+    )
+
+
 def test_a_field_with_a_line_break_is_dropped_not_sent() -> None:
     """CR or LF inside a field would split the response: such a field never reaches the caller."""
     block = header_block([("X-Ok", "1"), ("X-Evil", "a\r\nSet-Cookie: stolen=1"), ("X-Lf", "b\nc")])

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["BodyStream", "ProviderTarget", "Request", "Response", "Upstream"]
+__all__ = ["BodyStream", "ProviderTarget", "RawHeaders", "Request", "Response", "Upstream"]
 
 Headers = list[tuple[str, str]]
 
@@ -51,24 +51,86 @@ class BodyStream(Protocol):
     async def aclose(self) -> None: ...
 
 
-@dataclass(slots=True)
+#: header fields as the vendor sent them: name and value bytes, in order
+RawHeaders = list[tuple[bytes, bytes]]
+
+
 class Response:
     """A vendor's answer, as the engine returns it.
 
     ``provider`` and ``attempts`` say who answered and after how many tries;
     ``stale`` is the age in seconds of a cached fallback, None for a live answer.
+
+    An upstream may hand over the vendor's fields undecoded (``raw``): they
+    become text (latin-1, one character per byte) only when ``headers`` is
+    first read, and from then on ``headers`` is the one copy. A gateway that
+    only relays the answer sends ``raw`` on as it came, never decoding it.
     """
 
-    status: int
-    headers: Headers = field(default_factory=list)
-    body: bytes = b""
-    provider: str = ""
-    attempts: int = 0
-    stale: float | None = None
-    #: the upstream library's own response object, handed back to a caller of the same library
-    native: object | None = None
-    #: a large or open-ended body, streamed to the caller instead of held in memory
-    stream: BodyStream | None = None
+    __slots__ = (
+        "_headers",
+        "_raw",
+        "attempts",
+        "body",
+        "native",
+        "provider",
+        "stale",
+        "status",
+        "stream",
+    )
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass it replaces took them
+        self,
+        status: int,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        provider: str = "",
+        attempts: int = 0,
+        stale: float | None = None,
+        native: object | None = None,
+        stream: BodyStream | None = None,
+        *,
+        raw: RawHeaders | None = None,
+    ) -> None:
+        if headers is None and raw is None:
+            headers = []
+        self.status = status
+        self._headers: Headers | None = headers
+        self._raw = raw if headers is None else None
+        self.body = body
+        self.provider = provider
+        self.attempts = attempts
+        self.stale = stale
+        #: the upstream library's own response object, handed back to a caller of the same library
+        self.native = native
+        #: a large or open-ended body, streamed to the caller instead of held in memory
+        self.stream = stream
+
+    @property
+    def headers(self) -> Headers:
+        """The fields as text; decodes ``raw`` on first use."""
+        headers = self._headers
+        if headers is None:
+            raw = self._raw or []
+            headers = self._headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+            self._raw = None
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+        self._raw = None
+
+    @property
+    def raw(self) -> RawHeaders | None:
+        """The vendor's fields as received, while ``headers`` has not been read (else None)."""
+        return self._raw
+
+    def __repr__(self) -> str:
+        return (
+            f"Response(status={self.status!r}, provider={self.provider!r}, "
+            f"attempts={self.attempts!r}, stale={self.stale!r}, fields={len(self.headers)})"
+        )
 
     async def read_all(self, limit: int = 64 * 1024 * 1024) -> bytes:
         """Buffer a streamed body (for adapters and caches); a no-op when buffered."""

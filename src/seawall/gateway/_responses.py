@@ -38,6 +38,7 @@ __all__ = [
 
 #: response fields the server sets itself, or that describe the upstream connection
 _RESPONSE_DROP = HOP_BY_HOP | {"date", "server"}
+_RESPONSE_DROP_RAW = frozenset(name.encode("ascii") for name in _RESPONSE_DROP)
 
 log = logging.getLogger("seawall.gateway")
 
@@ -104,6 +105,19 @@ def _has_line_break(text: str) -> bool:
 
 def vendor_block(result: Response) -> bytes:
     """The vendor's fields minus hop-by-hop, ``Date`` and ``Server``, plus seawall's own."""
+    raw = result.raw
+    if raw is not None and result.stale is None:
+        # The fields as the vendor sent them, never decoded: one pass over bytes.
+        kept = [b"%s: %s\r\n" % (k, v) for k, v in raw if k.lower() not in _RESPONSE_DROP_RAW]
+        count = len(kept) + 2
+        kept.append(
+            b"X-Seawall-Provider: %s\r\nX-Seawall-Attempts: %d\r\n"
+            % (result.provider.encode("utf-8", "surrogateescape"), result.attempts)
+        )
+        block = b"".join(kept)
+        if block.count(b"\n") == count and block.count(b"\r") == count:
+            return block
+        # a folded or otherwise odd field: the careful path below drops it
     # One pass straight to text (this runs for every answer); header_block is the
     # careful path, taken only when a line break shows up somewhere.
     lines = [f"{k}: {v}\r\n" for k, v in result.headers if k.lower() not in _RESPONSE_DROP]

@@ -360,7 +360,7 @@ async def _exchange(  # noqa: PLR0917 - the hot path passes positionally
         if conn.phase is Phase.BODY and conn.streaming and conn.failure is None:
             conn.until = math.inf
             stream = _WireStream(conn, pool, target)
-            return Response(status=conn.status, headers=conn.headers, stream=stream)
+            return Response(status=conn.status, stream=stream, raw=conn.headers)
         while conn.phase is Phase.BODY and conn.failure is None:
             await conn.wait()
         if conn.failure is not None:
@@ -368,7 +368,7 @@ async def _exchange(  # noqa: PLR0917 - the hot path passes positionally
     except BaseException:
         conn.close()  # an exchange left unfinished never goes back to the pool
         raise
-    response = Response(status=conn.status, headers=conn.headers, body=conn.take_body())
+    response = Response(status=conn.status, body=conn.take_body(), raw=conn.headers)
     pool.put(conn)
     return response
 

@@ -122,7 +122,8 @@ class Connection(asyncio.Protocol):
         self.failure: Failure | None = None
         self.reason = ""
         self.status = 0
-        self.headers: list[tuple[str, str]] = []
+        #: the response's fields as received (decoded only if someone reads them as text)
+        self.headers: list[tuple[bytes, bytes]] = []
         self.length: int | None = None
         self.chunked = False
         self.parts: list[bytes] = []
@@ -352,7 +353,7 @@ class Connection(asyncio.Protocol):
             self.length = int(value)  # llhttp has checked the digits and duplicates
         elif size == 17 and name.lower() == b"transfer-encoding":
             self.chunked = value.rstrip().lower().endswith(b"chunked")
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
