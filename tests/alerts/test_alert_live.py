@@ -312,3 +312,22 @@ def test_an_empty_window_reads_as_zero_counts() -> None:
     """A series never seen gives zero counts, not an error."""
     counts = WindowCounts.empty(60.0)
     assert (counts.samples, counts.throughput, counts.error_rate) == (0, 0.0, None)
+
+
+def test_an_integration_adds_up_its_providers_and_what_no_provider_took() -> None:
+    """Each event counts once; the integration's window, last success and listing add up."""
+    clock, live = make_live()
+    live.emit(attempt(provider="stripe"))
+    clock.advance(20)  # the other provider's success is later, in a later bucket
+    live.emit(attempt(provider="adyen"))
+    live.emit(attempt(provider="adyen", outcome="failure"))
+    live.emit(call(provider=""))  # no provider: the integration's own series
+    live.emit(rejected("bulkhead-full", provider=None))
+    clock.advance(1)
+    whole = live.window("payments", None, seconds=60, now=clock.now())
+    assert (whole.attempts, whole.calls, whole.rejected) == (3, 1, 1)
+    assert live.window("payments", "adyen", seconds=60, now=clock.now()).attempts == 2
+    assert live.window("payments", "stripe", seconds=10, now=clock.now()).attempts == 0
+    assert live.last_success("payments") == MONDAY + 20
+    assert live.last_success("payments", "stripe") == MONDAY
+    assert live.series() == [("payments", None), ("payments", "adyen"), ("payments", "stripe")]

@@ -1,8 +1,9 @@
 """Live counts for alert rules: an event sink that answers window sums in constant time.
 
-:class:`LiveMetrics` keeps, per (integration, provider) and per integration
-(provider ``None``: every provider, and the calls and rejections no provider
-took), the running totals of the counts in :mod:`seawall.alerts._counts`.
+:class:`LiveMetrics` keeps, per (integration, provider), and per integration
+for the calls and rejections no provider took, the running totals of the
+counts in :mod:`seawall.alerts._counts`. Each event counts in one series; an
+integration's window (provider ``None``) adds up its series when read.
 Each time a series enters a new bucket of ``resolution`` seconds it keeps a
 snapshot of its totals, so the counts of any window are one subtraction::
 
@@ -157,9 +158,10 @@ class LiveMetrics:
         self._retention = 0.0
         self.retention = retention
         self._clock = clock
+        #: per (integration, provider): provider None holds the events no provider took
         self._series: dict[_Key, _Series] = {}
-        #: the series each (integration, provider) of an event counts in; cleared on re-seeding
-        self._targets_of: dict[_Key, tuple[_Series, ...]] = {}
+        #: the same series by integration, then provider (two lookups on strings, no tuple)
+        self._index: dict[str, dict[str | None, _Series]] = {}
         self._warned = False
         #: since when the counts are complete (the clock at start, or the earliest seeded row)
         self.watching_since = clock()
@@ -209,61 +211,63 @@ class LiveMetrics:
                     exc_info=True,
                 )
 
-    def _targets(self, integration: str, provider: str | None, now: float) -> tuple[_Series, ...]:
-        """The series an event counts in (its provider's, when it has one, and its
-        integration's), each entered into ``now``'s bucket."""
-        targets = self._targets_of.get((integration, provider))
-        if targets is None:
-            targets = self._targets_of[(integration, provider)] = self._lookup(
-                integration, provider
-            )
-        bucket = math.floor(now / self._resolution)
-        for series in targets:
-            if bucket > series.last_bucket:
-                if now >= series.next_thin:
-                    series.thin(now, self._resolution, self._retention)
-                    series.next_thin = now + _THIN_EVERY
-                series.enter(bucket)
-        return targets
+    def _at(self, integration: str, provider: str | None, now: float) -> _Series:
+        """The one series an event counts in, entered into ``now``'s bucket.
 
-    def _lookup(self, integration: str, provider: str | None) -> tuple[_Series, ...]:
-        keys: tuple[_Key, ...] = (
-            ((integration, None),)
-            if not provider
-            else ((integration, provider), (integration, None))
-        )
-        out = []
-        for key in keys:
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _Series()
-            out.append(series)
-        return tuple(out)
+        An event counts once: in its provider's series, or in the integration's
+        provider-less one. An integration's counts are the sum of its series,
+        added up when read (rare) rather than counted twice per event (always).
+        """
+        by_provider = self._index.get(integration)
+        series = None if by_provider is None else by_provider.get(provider)
+        if series is None:
+            series = self._new_series((integration, provider or None))
+        bucket = math.floor(now / self._resolution)
+        if bucket > series.last_bucket:
+            if now >= series.next_thin:
+                series.thin(now, self._resolution, self._retention)
+                series.next_thin = now + _THIN_EVERY
+            series.enter(bucket)
+        return series
+
+    def _new_series(self, key: _Key) -> _Series:
+        found = self._series.get(key)  # an event with provider "" counts as provider-less
+        if found is not None:
+            return found
+        series = self._series[key] = _Series()
+        self._index.setdefault(key[0], {})[key[1]] = series
+        return series
+
+    def _members(self, integration: str, provider: str | None) -> list[_Series]:
+        """The series a read of (integration, provider) adds up: one, or all of its integration."""
+        by_provider = self._index.get(integration)
+        if not by_provider:
+            return []
+        if provider is not None:
+            found = by_provider.get(provider)
+            return [] if found is None else [found]
+        return list(by_provider.values())
 
     def _attempt_finished(self, event: AttemptFinished) -> None:
         outcome = OUTCOME_AT.get(event.outcome)
         duration = event.duration if event.duration >= 0 else 0.0  # also NaN -> 0
-        bucket = LATENCY + bisect_left(LATENCY_BOUNDS, duration)
         now = self._clock()
-        success = now if outcome == _SUCCESS else None
-        for series in self._targets(event.integration, event.provider, now):
-            totals = series.totals
-            totals[ATTEMPTS] += 1
-            if outcome is not None:
-                totals[outcome] += 1
-            totals[bucket] += 1
-            totals[LATENCY_SUM] += duration
-            if success is not None:
-                series.last_success = success
+        series = self._at(event.integration, event.provider, now)
+        totals = series.totals
+        totals[ATTEMPTS] += 1
+        if outcome is not None:
+            totals[outcome] += 1
+            if outcome == _SUCCESS:
+                series.last_success = now
+        totals[LATENCY + bisect_left(LATENCY_BOUNDS, duration)] += 1
+        totals[LATENCY_SUM] += duration
 
     def _call_finished(self, event: CallFinished) -> None:
-        for series in self._targets(event.integration, event.provider, self._clock()):
-            series.totals[CALLS] += 1
+        self._at(event.integration, event.provider, self._clock()).totals[CALLS] += 1
 
     def _rejected(self, event: Rejected) -> None:
         at = REJECTION_AT.get(event.reason, _OTHER)
-        for series in self._targets(event.integration, event.provider, self._clock()):
-            series.totals[at] += 1
+        self._at(event.integration, event.provider, self._clock()).totals[at] += 1
 
     # -- reading --------------------------------------------------------------------------
 
@@ -282,21 +286,30 @@ class LiveMetrics:
         first = math.floor((now - seconds) / res)
         last = math.floor(now / res)
         span = now - max(first * res, min(self.watching_since, now))
-        series = self._series.get((integration, provider))
-        if series is None:
+        members = self._members(integration, provider)
+        if not members:
             return WindowCounts.empty(span)
-        start = series.before(first)
-        end = series.before(last + 1)
-        return WindowCounts([b - a for a, b in zip(start, end, strict=True)], span)
+        counts = [0.0] * SIZE
+        for series in members:
+            start = series.before(first)
+            end = series.before(last + 1)
+            counts = [c + b - a for c, a, b in zip(counts, start, end, strict=True)]
+        return WindowCounts(counts, span)
 
     def last_success(self, integration: str, provider: str | None = None) -> float | None:
         """Wall time of the series' last successful attempt; None if none is known."""
-        series = self._series.get((integration, provider))
-        return None if series is None else series.last_success
+        known = [
+            s.last_success
+            for s in self._members(integration, provider)
+            if s.last_success is not None
+        ]
+        return max(known) if known else None
 
     def series(self) -> list[tuple[str, str | None]]:
-        """The (integration, provider) pairs counted so far."""
-        return sorted(self._series, key=lambda k: (k[0], k[1] or ""))
+        """The (integration, provider) pairs counted so far (provider None: the integration)."""
+        pairs: set[_Key] = {key for key in self._series if key[1] is not None}
+        pairs.update((integration, None) for integration in self._index)
+        return sorted(pairs, key=lambda k: (k[0], k[1] or ""))
 
     # -- history ----------------------------------------------------------------------------
 
@@ -324,21 +337,14 @@ class LiveMetrics:
             count += 1
             bucket = min(math.floor((end - 1e-6) / res), math.floor(now / res))
             values = row_counts(row)
-            keys: tuple[_Key, ...] = (
-                ((row.integration, None),)
-                if not row.provider
-                else ((row.integration, row.provider), (row.integration, None))
+            key: _Key = (row.integration, row.provider or None)
+            into = added.setdefault(key, {})
+            held = into.get(bucket)
+            into[bucket] = (
+                values[:] if held is None else [a + b for a, b in zip(held, values, strict=True)]
             )
-            for key in keys:
-                into = added.setdefault(key, {})
-                held = into.get(bucket)
-                into[bucket] = (
-                    values[:]
-                    if held is None
-                    else [a + b for a, b in zip(held, values, strict=True)]
-                )
-                if row.success:
-                    successes[key] = max(successes.get(key, -math.inf), min(float(end), now))
+            if row.success:
+                successes[key] = max(successes.get(key, -math.inf), min(float(end), now))
         for key, buckets in added.items():
             self._rebuild(key, buckets, successes.get(key))
         if since is not None:
@@ -363,4 +369,4 @@ class LiveMetrics:
         if success is not None and (series.last_success is None or success > series.last_success):
             series.last_success = success
         self._series[key] = series
-        self._targets_of.clear()
+        self._index.setdefault(key[0], {})[key[1]] = series
