@@ -25,6 +25,7 @@ __all__ = [
     "CONTINUE",
     "KEEP_ALIVE",
     "LAST_CHUNK",
+    "STATUS_LINES",
     "Problem",
     "as_problem",
     "content_length",
@@ -54,14 +55,14 @@ LAST_CHUNK = b"0\r\n\r\n"
 
 #: always HTTP/1.1, whatever the caller spoke: RFC 9110 §2.5 (a server sends its
 #: highest minor version); an HTTP/1.0 caller gets no 1.1-only framing from us
-_STATUS_LINES: dict[int, bytes] = {
+STATUS_LINES: dict[int, bytes] = {
     int(s): f"HTTP/1.1 {int(s)} {s.phrase}\r\n".encode("ascii") for s in http.HTTPStatus
 }
 
 
 def status_line(status: int) -> bytes:
     """``HTTP/1.1 200 OK\\r\\n``; an unregistered code gets an empty reason phrase (RFC 9112 §4)."""
-    line = _STATUS_LINES.get(status)
+    line = STATUS_LINES.get(status)
     if line is None:
         line = b"HTTP/1.1 %d \r\n" % status
     return line

@@ -18,6 +18,7 @@ from seawall.gateway._responses import (
     CLOSE,
     KEEP_ALIVE,
     LAST_CHUNK,
+    STATUS_LINES,
     content_length,
     error_problem,
     problem,
@@ -120,8 +121,21 @@ class ResponseWriter(asyncio.Protocol):
             else:
                 if result.stream is not None:
                     keep_alive = await self._relay(result, keep_alive, v10, head=head)
-                else:
-                    keep_alive = self._write_result(result, keep_alive, v10, head=head)
+                else:  # the vendor's buffered answer
+                    status = result.status
+                    keep_alive = self._write(
+                        status,
+                        vendor_block(result),
+                        result.body,
+                        keep_alive,
+                        v10,
+                        head=head,
+                        length=(
+                            result.header("Content-Length")
+                            if head or status < 200 or status in (204, 304)
+                            else None
+                        ),
+                    )
         except Exception:
             # past the engine call: the answer may be half written, so cut the connection
             log.exception("the gateway failed answering a call to %s", integration)
@@ -131,20 +145,6 @@ class ResponseWriter(asyncio.Protocol):
             raise
         finally:
             self._answered(keep_alive)
-
-    def _write_result(self, result: Response, keep_alive: bool, v10: bool, *, head: bool) -> bool:
-        """Send the vendor's buffered answer; whether the connection stays open after."""
-        status = result.status
-        bodiless = head or status < 200 or status in (204, 304)
-        return self._write(
-            status,
-            vendor_block(result),
-            result.body,
-            keep_alive,
-            v10,
-            head=head,
-            length=result.header("Content-Length") if bodiless else None,
-        )
 
     def _write(
         self,
@@ -167,21 +167,24 @@ class ResponseWriter(asyncio.Protocol):
             known = length is not None and length.isdigit() and status != 204
             framing = content_length(int(length)) if known and length else b""
         else:
-            framing = content_length(len(body))
+            framing = b"Content-Length: %d\r\n" % len(body)  # content_length(), inlined
+        state = self._state
         transport.write(
             b"".join(
                 (
-                    status_line(status),
+                    STATUS_LINES.get(status) or status_line(status),
                     block,
-                    self._state.date_line,
+                    state.date_line,
                     framing,
-                    self._connection_field(keep_alive, v10),
+                    b""
+                    if keep_alive and not v10 and not state.draining
+                    else self._connection_field(keep_alive, v10),
                     b"\r\n",
                     body,
                 )
             )
         )
-        return keep_alive and not self._state.draining
+        return keep_alive and not state.draining
 
     def _connection_field(self, keep_alive: bool, v10: bool) -> bytes:
         if not keep_alive or self._state.draining:
