@@ -173,6 +173,20 @@ async def test_events_become_exact_minute_rows(store: Store) -> None:
     assert recorder.pending_rows == 0
 
 
+async def test_counting_goes_on_across_a_flush_within_the_minute(store: Store) -> None:
+    """A flush mid-minute takes the cells written so far; later events start new ones."""
+    clock = Clock(M0 + 10)
+    recorder = Recorder(store, clock=clock)
+    recorder.emit(attempt("stripe", "success", 0.1))
+    assert await recorder.flush() is True
+    clock.now = M0 + 20
+    recorder.emit(attempt("stripe", "failure", 0.1))
+    recorder.emit(call("stripe"))
+    assert await recorder.flush() is True
+    [row] = await store.rollups.query(start=M0, end=M0 + 60, width=60)
+    assert (row.attempts, row.success, row.failure, row.calls) == (2, 1, 1, 1)
+
+
 async def test_timeline_events_are_stored_with_wall_time(store: Store) -> None:
     """Breaker, failover, health, maintenance, probe changes, fallbacks and reloads reach store.events."""
     clock = Clock(M0)

@@ -201,6 +201,11 @@ class Recorder:
         self._max_events = max_events
         #: cells gathered since the last flush (emit writes here only)
         self._cells: dict[_Key, _Cell] = {}
+        #: this minute's cells by integration, then provider (no tuple built per event)
+        self._minute_cells: dict[str, dict[str, _Cell]] = {}
+        #: the minute ``_minute_cells`` is for: [start, end) in clock seconds
+        self._minute_start = 0
+        self._minute_end = 0
         #: cells a flush could not write yet
         self._backlog: dict[_Key, _Cell] = {}
         self._timeline: deque[_Entry] = deque()
@@ -250,10 +255,21 @@ class Recorder:
                 _log.warning("recording an event failed; later failures are silent", exc_info=True)
 
     def _cell(self, integration: str, provider: str) -> _Cell:
-        key = (integration, provider, int(self._clock()) // _MINUTE * _MINUTE)
-        cell = self._cells.get(key)
+        now = self._clock()
+        if not self._minute_start <= now < self._minute_end:  # a new minute (or a clock step)
+            self._minute_start = int(now) // _MINUTE * _MINUTE
+            self._minute_end = self._minute_start + _MINUTE
+            self._minute_cells = {}
+        by_provider = self._minute_cells.get(integration)
+        if by_provider is None:
+            by_provider = self._minute_cells[integration] = {}
+        cell = by_provider.get(provider)
         if cell is None:
-            cell = self._cells[key] = _Cell()
+            key = (integration, provider, self._minute_start)
+            cell = self._cells.get(key)
+            if cell is None:
+                cell = self._cells[key] = _Cell()
+            by_provider[provider] = cell
         return cell
 
     def _attempt_finished(self, event: AttemptFinished) -> None:
@@ -407,6 +423,7 @@ class Recorder:
 
     async def _flush_rollups(self) -> bool:
         cells, self._cells = self._cells, {}
+        self._minute_cells = {}  # its cells are in the flush: count into new ones
         batch = self._backlog
         for key, cell in cells.items():
             held = batch.get(key)
