@@ -60,6 +60,7 @@ def test_public_names_are_pinned() -> None:
     assert set(seawall.__all__) == {
         "BudgetExhausted",
         "BulkheadFull",
+        "CallInfo",
         "CircuitOpen",
         "Config",
         "ConfigError",
