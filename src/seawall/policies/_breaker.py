@@ -251,8 +251,14 @@ class CircuitBreaker:
             return
         slow = duration > self._settings.slow_call_duration
         if self._state is BreakerState.CLOSED:
-            self._window.add(now, failure=failure, slow=slow)
-            self._evaluate_closed(now)
+            # the window's counts come back from add: no second call for a snapshot
+            calls, failures, slowed = self._window.add(now, failure=failure, slow=slow)
+            if calls >= self._min_calls:
+                settings = self._settings
+                if failures / calls >= settings.failure_rate:
+                    self._open(now, "failure-rate")
+                elif slowed / calls >= settings.slow_call_rate:
+                    self._open(now, "slow-call-rate")
         elif self._state is BreakerState.HALF_OPEN:
             if permit.serial not in self._trial_in_flight:
                 return
@@ -302,17 +308,6 @@ class CircuitBreaker:
     def _refresh(self, now: float) -> None:
         if self._state is BreakerState.OPEN and now >= self._open_until:
             self._move(BreakerState.HALF_OPEN, "open-for-elapsed")
-
-    def _evaluate_closed(self, now: float) -> None:
-        calls, failures, slow = self._window.snapshot(now)
-        if calls < self._min_calls:
-            return
-        settings = self._settings
-        # _tripped, inlined: this runs after every call the breaker records
-        if failures / calls >= settings.failure_rate:
-            self._open(now, "failure-rate")
-        elif slow / calls >= settings.slow_call_rate:
-            self._open(now, "slow-call-rate")
 
     def _evaluate_trials(self, now: float) -> None:
         totals = WindowSnapshot(

@@ -90,7 +90,10 @@ class RetryBudget:
 
     def record_request(self, now: float) -> None:
         """Count one original request at ``now``; it raises the allowance by ``ratio``."""
-        self._requests[self._advance(now) % _BUCKETS] += 1
+        head = math.floor(now / self._width)
+        if head != self._head:  # a new bucket (or the first call): clear what it passed
+            head = self._advance(now)
+        self._requests[head % _BUCKETS] += 1
 
     def can_withdraw(self, now: float) -> bool:
         """Whether :meth:`try_withdraw` at ``now`` would grant a retry; changes nothing."""

@@ -39,7 +39,9 @@ class WindowSnapshot(NamedTuple):
 class OutcomeWindow(Protocol):
     """What the breaker needs from a window."""
 
-    def add(self, now: float, *, failure: bool, slow: bool) -> None: ...
+    def add(self, now: float, *, failure: bool, slow: bool) -> tuple[int, int, int]:
+        """Count one call; the window's (calls, failures, slow) with it counted."""
+        ...
 
     def snapshot(self, now: float) -> WindowSnapshot: ...
 
@@ -63,7 +65,7 @@ class CountWindow:
         self._failures = 0
         self._slow = 0
 
-    def add(self, now: float, *, failure: bool, slow: bool) -> None:
+    def add(self, now: float, *, failure: bool, slow: bool) -> tuple[int, int, int]:
         slot = self._next
         if self._calls == self._size:
             # The ring is full: the oldest call leaves as the new one enters.
@@ -76,6 +78,7 @@ class CountWindow:
         self._failures += failure
         self._slow += slow
         self._next = (slot + 1) % self._size
+        return self._calls, self._failures, self._slow
 
     def snapshot(self, now: float) -> WindowSnapshot:
         return WindowSnapshot(calls=self._calls, failures=self._failures, slow=self._slow)
@@ -111,11 +114,12 @@ class TimeWindow:
         self._slow = [0] * self._count
         self._head: int | None = None
 
-    def add(self, now: float, *, failure: bool, slow: bool) -> None:
+    def add(self, now: float, *, failure: bool, slow: bool) -> tuple[int, int, int]:
         slot = self._advance(now) % self._count
         self._calls[slot] += 1
         self._failures[slot] += failure
         self._slow[slot] += slow
+        return sum(self._calls), sum(self._failures), sum(self._slow)
 
     def snapshot(self, now: float) -> WindowSnapshot:
         self._advance(now)

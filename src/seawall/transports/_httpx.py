@@ -208,11 +208,9 @@ class HttpxUpstream:
         except httpx.TransportError as exc:
             msg = f"{target.base_url}: {type(exc).__name__}: {exc}"
             raise UpstreamConnectError(msg, sent=True, provider=target.name) from exc
+        # the fields stay bytes until the engine reads them (a retry's Retry-After, an adapter)
         return Response(
-            status=response.status_code,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw],
-            body=body,
-            native=response,
+            status=response.status_code, body=body, native=response, raw=response.headers.raw
         )
 
     async def aclose(self) -> None:
