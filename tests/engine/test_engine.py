@@ -67,6 +67,48 @@ async def test_retry_moves_to_backup_with_the_same_idempotency_key() -> None:
     assert [(f.outcome, f.attempts, f.provider) for f in finished] == [("success", 2, "second")]
 
 
+async def test_every_field_of_the_attempt_and_call_events() -> None:
+    """The per-call events carry each value in its own field (they are built positionally)."""
+    clock = ManualClock(100.0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        clock.advance(0.25)
+        return httpx.Response(503 if request.url.host == "first.test" else 201)
+
+    engine, sink = make_engine(cfg(), handler, clock=clock)
+    await engine.call("pay", Request("POST", "/v1/charges", body=b"amount=5"))
+    first, second = sink.of(AttemptFinished)
+    assert first == AttemptFinished(
+        at=100.25,
+        integration="pay",
+        provider="first",
+        attempt=1,
+        outcome="failure",
+        status=503,
+        duration=0.25,
+    )
+    assert (second.provider, second.attempt, second.outcome, second.status) == (
+        "second",
+        2,
+        "success",
+        201,
+    )
+    [call] = sink.of(CallFinished)
+    key = call.idempotency_key
+    assert key is not None
+    assert call == CallFinished(
+        at=100.5,
+        integration="pay",
+        provider="second",
+        method="POST",
+        outcome="success",
+        status=201,
+        attempts=2,
+        duration=0.5,
+        idempotency_key=key,
+    )
+
+
 async def test_caller_key_is_kept_and_get_gets_none() -> None:
     """A caller's own key is forwarded unchanged; idempotent methods get no key."""
     keys: list[str | None] = []
