@@ -65,7 +65,15 @@ _Key = tuple[str, str | None]
 class _Series:
     """One series' running totals and its snapshots at bucket starts."""
 
-    __slots__ = ("last_bucket", "last_success", "next_thin", "snaps", "starts", "totals")
+    __slots__ = (
+        "bucket_end",
+        "last_bucket",
+        "last_success",
+        "next_thin",
+        "snaps",
+        "starts",
+        "totals",
+    )
 
     def __init__(self) -> None:
         self.totals: list[float] = [0.0] * SIZE
@@ -74,6 +82,8 @@ class _Series:
         #: the totals as the bucket of the same position began
         self.snaps: list[array[float]] = []
         self.last_bucket = -1
+        #: until when an event counts in ``last_bucket`` as it is (see ``LiveMetrics._at``)
+        self.bucket_end = -math.inf
         self.last_success: float | None = None
         self.next_thin = 0.0
 
@@ -228,6 +238,8 @@ class LiveMetrics:
                 series.thin(now, self._resolution, self._retention)
                 series.next_thin = now + _THIN_EVERY
             series.enter(bucket)
+        # until then, the hot handlers count in this series without calling here
+        series.bucket_end = (series.last_bucket + 1) * self._resolution
         return series
 
     def _new_series(self, key: _Key) -> _Series:
@@ -252,7 +264,10 @@ class LiveMetrics:
         outcome = OUTCOME_AT.get(event.outcome)
         duration = event.duration if event.duration >= 0 else 0.0  # also NaN -> 0
         now = self._clock()
-        series = self._at(event.integration, event.provider, now)
+        by_provider = self._index.get(event.integration)  # _at's lookup, inlined: every call
+        series = None if by_provider is None else by_provider.get(event.provider)
+        if series is None or now >= series.bucket_end:
+            series = self._at(event.integration, event.provider, now)
         totals = series.totals
         totals[ATTEMPTS] += 1
         if outcome is not None:
@@ -263,7 +278,12 @@ class LiveMetrics:
         totals[LATENCY_SUM] += duration
 
     def _call_finished(self, event: CallFinished) -> None:
-        self._at(event.integration, event.provider, self._clock()).totals[CALLS] += 1
+        now = self._clock()
+        by_provider = self._index.get(event.integration)  # _at's lookup, inlined: every call
+        series = None if by_provider is None else by_provider.get(event.provider)
+        if series is None or now >= series.bucket_end:
+            series = self._at(event.integration, event.provider, now)
+        series.totals[CALLS] += 1
 
     def _rejected(self, event: Rejected) -> None:
         at = REJECTION_AT.get(event.reason, _OTHER)

@@ -254,8 +254,9 @@ class Recorder:
                 self._warned = True
                 _log.warning("recording an event failed; later failures are silent", exc_info=True)
 
-    def _cell(self, integration: str, provider: str) -> _Cell:
-        now = self._clock()
+    def _cell(self, integration: str, provider: str, now: float | None = None) -> _Cell:
+        if now is None:
+            now = self._clock()
         if not self._minute_start <= now < self._minute_end:  # a new minute (or a clock step)
             self._minute_start = int(now) // _MINUTE * _MINUTE
             self._minute_end = self._minute_start + _MINUTE
@@ -273,7 +274,13 @@ class Recorder:
         return cell
 
     def _attempt_finished(self, event: AttemptFinished) -> None:
-        cell = self._cell(event.integration, event.provider)
+        now = self._clock()
+        cell = None
+        if self._minute_start <= now < self._minute_end:  # _cell's lookup, inlined: every call
+            by_provider = self._minute_cells.get(event.integration)
+            cell = None if by_provider is None else by_provider.get(event.provider)
+        if cell is None:
+            cell = self._cell(event.integration, event.provider, now)
         counts = cell.counts
         counts[_ATTEMPTS] += 1
         outcome = _OUTCOMES.get(event.outcome)
