@@ -105,7 +105,8 @@ def deadlines(loop: asyncio.AbstractEventLoop) -> Deadlines:
     """The shared :class:`Deadlines` of ``loop``."""
     found = _BY_LOOP.get(loop)
     if found is None:
-        for old in [other for other in _BY_LOOP if other.is_closed()]:
-            del _BY_LOOP[old]
+        # list() copies in one step: another thread's loop (SyncTransport) may register meanwhile
+        for old in [other for other in list(_BY_LOOP) if other.is_closed()]:
+            _BY_LOOP.pop(old, None)
         found = _BY_LOOP[loop] = Deadlines(loop)
     return found
