@@ -8,6 +8,7 @@ extensions (and seawall's headers too, when asked for).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -19,7 +20,14 @@ from seawall.engine import Request
 from seawall.transports import HttpxUpstream, outbound_headers
 from seawall.transports._httpx import Memo
 from tests.engine.conftest import make_config
-from tests.transports._wire_support import app_server, target
+from tests.transports._wire_support import (
+    RawServer,
+    app_server,
+    ok,
+    raw_server,
+    serve_forever,
+    target,
+)
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -571,3 +579,39 @@ async def test_a_body_goes_over_httpcore_with_its_length() -> None:
         (b"streamed body", "13", host),
         (b"", "0", host),
     ]
+
+
+# -- over seawall's own wire (the default) ------------------------------------------------
+
+ODD_FIELDS = ("X-Latin: caf\xe9", "X-Utf: caf\xc3\xa9")
+
+
+@pytest.mark.parametrize("seawall_headers", [False, True])
+async def test_a_vendors_non_ascii_fields_reach_the_caller_byte_for_byte(
+    seawall_headers: bool,
+) -> None:
+    """httpx refuses non-ASCII text in a field: the answer is built from the vendor's bytes."""
+
+    async def script(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, state: RawServer
+    ) -> None:
+        await serve_forever(reader, writer, state, ok(b"{}", *ODD_FIELDS))
+
+    async with raw_server(script) as server:
+        config = make_config(
+            f"""
+            version: 1
+            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
+            integrations:
+              payments:
+                providers: [{{name: vendor, base_url: "{server.url}"}}]
+            """
+        )
+        transport = seawall.Transport("payments", config=config, headers=seawall_headers)
+        async with httpx.AsyncClient(transport=transport, base_url="http://payments") as client:
+            response = await client.get("/v1/charges")
+    assert response.status_code == 200
+    assert (b"X-Latin", b"caf\xe9") in response.headers.raw
+    assert (b"X-Utf", b"caf\xc3\xa9") in response.headers.raw
+    assert response.extensions["seawall"] == seawall.CallInfo("payments", "vendor", 1, None)
+    assert ("X-Seawall-Provider" in response.headers) is seawall_headers

@@ -125,7 +125,18 @@ class CallInfo(NamedTuple):
 
 
 #: seawall's fields on an answer, as the gateway adds them (``Transport(headers=True)``)
-_OWN_FIELDS = ("x-seawall-provider", "x-seawall-attempts")
+_OWN_FIELDS = (b"x-seawall-provider", b"x-seawall-attempts")
+#: the framing of a streamed body, which httpx sets again for the caller
+_FRAMING = (b"content-length", b"transfer-encoding")
+
+
+def _octets(text: str) -> bytes:
+    """A field as bytes: latin-1 text is the vendor's bytes decoded one to one; other
+    text (an adapter's) goes as UTF-8. httpx itself would refuse non-ASCII text."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
 
 
 def _response(
@@ -137,7 +148,8 @@ def _response(
     handed back as is. With ``fields``, it also gets the gateway's
     ``X-Seawall-Provider`` and ``X-Seawall-Attempts`` (replacing any the vendor
     sent); that costs a sizeable share of the per-call overhead, since httpx
-    copies every response field again to extract cookies.
+    copies every response field again to extract cookies. Any other answer is
+    built from the vendor's field bytes (raw when nobody decoded them).
     """
     info = CallInfo(integration, response.provider, response.attempts, response.stale)
     native = response.native
@@ -147,17 +159,18 @@ def _response(
             native.headers["X-Seawall-Provider"] = response.provider
             native.headers["X-Seawall-Attempts"] = str(response.attempts)
         return native
-    headers = response.headers
+    raw = response.raw
+    headers = (
+        list(raw) if raw is not None else [(_octets(k), _octets(v)) for k, v in response.headers]
+    )
     if response.stream is not None:
-        headers = [
-            (k, v) for k, v in headers if k.lower() not in ("content-length", "transfer-encoding")
-        ]
+        headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
     if fields:
         headers = [(k, v) for k, v in headers if k.lower() not in _OWN_FIELDS]
-        headers.append(("X-Seawall-Provider", response.provider))
-        headers.append(("X-Seawall-Attempts", str(response.attempts)))
+        headers.append((b"X-Seawall-Provider", _octets(response.provider)))
+        headers.append((b"X-Seawall-Attempts", b"%d" % response.attempts))
     if response.stale is not None:
-        headers.append(("X-Seawall-Stale", f"{response.stale:.0f}"))
+        headers.append((b"X-Seawall-Stale", b"%.0f" % response.stale))
     if response.stream is not None:
         return httpx.Response(
             status_code=response.status,
