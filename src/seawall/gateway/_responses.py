@@ -17,7 +17,7 @@ from aiohttp import web
 from seawall._errors import SeawallError
 from seawall.engine import Response
 from seawall.gateway._problems import error_response, problem_response
-from seawall.transports import HOP_BY_HOP
+from seawall.transports import HOP_BY_HOP, octets
 
 __all__ = [
     "CHUNKED",
@@ -77,14 +77,6 @@ def date_line(now: float) -> bytes:
     return f"Server: seawall\r\nDate: {formatdate(now, usegmt=True)}\r\n".encode("ascii")
 
 
-def _encode(text: str) -> bytes:
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        # a field an adapter built from text: send its UTF-8 octets rather than fail the call
-        return text.encode("utf-8", "surrogateescape")
-
-
 def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
     """``Name: value\\r\\n`` for each field; a field holding CR or LF is dropped.
 
@@ -97,7 +89,7 @@ def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
         kept = [(k, v) for k, v in pairs if not _has_line_break(k) and not _has_line_break(v)]
         log.warning("dropped %d response field(s) holding CR or LF", len(pairs) - len(kept))
         text = "".join([f"{k}: {v}\r\n" for k, v in kept])
-    return _encode(text)
+    return octets(text)
 
 
 def _has_line_break(text: str) -> bool:
@@ -106,38 +98,29 @@ def _has_line_break(text: str) -> bool:
 
 def vendor_block(result: Response) -> bytes:
     """The vendor's fields minus hop-by-hop, ``Date`` and ``Server``, plus seawall's own."""
-    raw = result.raw
-    if raw is not None and result.stale is None:
-        # The fields as the vendor sent them, never decoded: one pass over bytes.
-        kept = [b"%s: %s\r\n" % (k, v) for k, v in raw if k.lower() not in _RESPONSE_DROP_RAW]
-        count = len(kept) + 2
-        kept.append(
-            b"X-Seawall-Provider: %s\r\nX-Seawall-Attempts: %d\r\n"
-            % (result.provider.encode("utf-8", "surrogateescape"), result.attempts)
-        )
-        block = b"".join(kept)
-        if block.count(b"\n") == count and block.count(b"\r") == count:
-            return block
-        # a folded or otherwise odd field: the careful path below drops it
-    # One pass straight to text (this runs for every answer); header_block is the
+    # One pass over bytes (this runs for every answer): the fields as the vendor sent
+    # them when nobody decoded them, else their text as bytes. header_block is the
     # careful path, taken only when a line break shows up somewhere.
-    lines = [f"{k}: {v}\r\n" for k, v in result.headers if k.lower() not in _RESPONSE_DROP]
+    raw = result.raw
+    fields = raw if raw is not None else [(octets(k), octets(v)) for k, v in result.headers]
+    lines = [b"%s: %s\r\n" % (k, v) for k, v in fields if k.lower() not in _RESPONSE_DROP_RAW]
     count = len(lines) + 2
     lines.append(
-        f"X-Seawall-Provider: {result.provider}\r\nX-Seawall-Attempts: {result.attempts}\r\n"
+        b"X-Seawall-Provider: %s\r\nX-Seawall-Attempts: %d\r\n"
+        % (octets(result.provider), result.attempts)
     )
     if result.stale is not None:
-        lines.append(f"X-Seawall-Stale: {result.stale:.0f}\r\n")
+        lines.append(b"X-Seawall-Stale: %.0f\r\n" % result.stale)
         count += 1
-    text = "".join(lines)
-    if text.count("\n") == count and text.count("\r") == count:
-        return _encode(text)
-    fields = [(k, v) for k, v in result.headers if k.lower() not in _RESPONSE_DROP]
-    fields.append(("X-Seawall-Provider", result.provider))
-    fields.append(("X-Seawall-Attempts", str(result.attempts)))
+    block = b"".join(lines)
+    if block.count(b"\n") == count and block.count(b"\r") == count:
+        return block
+    kept = [(k, v) for k, v in result.headers if k.lower() not in _RESPONSE_DROP]
+    kept.append(("X-Seawall-Provider", result.provider))
+    kept.append(("X-Seawall-Attempts", str(result.attempts)))
     if result.stale is not None:
-        fields.append(("X-Seawall-Stale", f"{result.stale:.0f}"))
-    return header_block(fields)
+        kept.append(("X-Seawall-Stale", f"{result.stale:.0f}"))
+    return header_block(kept)
 
 
 def as_problem(response: web.Response) -> Problem:

@@ -24,6 +24,7 @@ from seawall.delivery import OutboxWorker, StoreOutbox
 from seawall.engine import Engine, Request, Response, Upstream
 from seawall.security import EgressPolicy
 from seawall.store import Store
+from seawall.transports._headers import octets
 from seawall.transports._httpx import HttpxUpstream, Memo
 from seawall.transports._wire import WireUpstream
 
@@ -130,15 +131,6 @@ _OWN_FIELDS = (b"x-seawall-provider", b"x-seawall-attempts")
 _FRAMING = (b"content-length", b"transfer-encoding")
 
 
-def _octets(text: str) -> bytes:
-    """A field as bytes: latin-1 text is the vendor's bytes decoded one to one; other
-    text (an adapter's) goes as UTF-8. httpx itself would refuse non-ASCII text."""
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
-
-
 def _response(
     response: Response, request: httpx.Request, integration: str, fields: bool
 ) -> httpx.Response:
@@ -161,13 +153,13 @@ def _response(
         return native
     raw = response.raw
     headers = (
-        list(raw) if raw is not None else [(_octets(k), _octets(v)) for k, v in response.headers]
+        list(raw) if raw is not None else [(octets(k), octets(v)) for k, v in response.headers]
     )
     if response.stream is not None:
         headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
     if fields:
         headers = [(k, v) for k, v in headers if k.lower() not in _OWN_FIELDS]
-        headers.append((b"X-Seawall-Provider", _octets(response.provider)))
+        headers.append((b"X-Seawall-Provider", octets(response.provider)))
         headers.append((b"X-Seawall-Attempts", b"%d" % response.attempts))
     if response.stale is not None:
         headers.append((b"X-Seawall-Stale", b"%.0f" % response.stale))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from seawall.engine import ProviderTarget
 
-__all__ = ["HOP_BY_HOP", "outbound_headers", "outbound_url"]
+__all__ = ["HOP_BY_HOP", "octets", "outbound_headers", "outbound_url"]
 
 #: Connection-specific fields a proxy must not forward (RFC 9110 §7.6.1), plus
 #: Host and Content-Length, which the upstream client sets for the provider.
@@ -25,6 +25,20 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+
+
+def octets(text: str) -> bytes:
+    """Header text as bytes on the wire.
+
+    seawall decodes every field it reads as latin-1, one character per byte,
+    so encoding as latin-1 gives back the very bytes received. Text outside
+    latin-1 (a field an adapter or a fallback built) goes as UTF-8 rather than
+    failing the call.
+    """
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
 
 
 def outbound_headers(

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 from seawall._errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from seawall.engine import ProviderTarget, Request, Response
 from seawall.security import EgressPolicy, GuardedResolver, check_url_host
-from seawall.transports._headers import outbound_headers, outbound_url
+from seawall.transports._headers import octets, outbound_headers, outbound_url
 from seawall.transports._wire_conn import Connection, Failure, Phase
 from seawall.transports._wire_pool import Pool
 
@@ -241,10 +241,7 @@ class WireUpstream:
         breaks = len(fields) + (3 if lines[-1] == "\r\n" else 4)
         if text.count("\n") != breaks or text.count("\r") != breaks:
             raise _split_refused(fields, target)
-        try:
-            return text.encode("latin-1")  # the inverse of how the gateway decoded them
-        except UnicodeEncodeError:
-            return text.encode("utf-8")
+        return octets(text)  # the inverse of how the gateway decoded them
 
     def _route(self, target: ProviderTarget) -> _Route:
         """Parse ``target.base_url`` once: origin, Host line, pool; check a literal host."""
