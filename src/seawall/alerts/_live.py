@@ -228,10 +228,12 @@ class LiveMetrics:
         provider-less one. An integration's counts are the sum of its series,
         added up when read (rare) rather than counted twice per event (always).
         """
+        provider = provider or None  # an event with provider "" counts as provider-less
         by_provider = self._index.get(integration)
         series = None if by_provider is None else by_provider.get(provider)
         if series is None:
-            series = self._new_series((integration, provider or None))
+            series = self._series[(integration, provider)] = _Series()
+            self._index.setdefault(integration, {})[provider] = series
         bucket = math.floor(now / self._resolution)
         if bucket > series.last_bucket:
             if now >= series.next_thin:
@@ -240,14 +242,6 @@ class LiveMetrics:
             series.enter(bucket)
         # until then, the hot handlers count in this series without calling here
         series.bucket_end = (series.last_bucket + 1) * self._resolution
-        return series
-
-    def _new_series(self, key: _Key) -> _Series:
-        found = self._series.get(key)  # an event with provider "" counts as provider-less
-        if found is not None:
-            return found
-        series = self._series[key] = _Series()
-        self._index.setdefault(key[0], {})[key[1]] = series
         return series
 
     def _members(self, integration: str, provider: str | None) -> list[_Series]:

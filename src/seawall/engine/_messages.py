@@ -126,10 +126,11 @@ class Response:
         """The vendor's fields as received, while ``headers`` has not been read (else None)."""
         return self._raw
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # counts the fields without decoding them
         return (
             f"Response(status={self.status!r}, provider={self.provider!r}, "
-            f"attempts={self.attempts!r}, stale={self.stale!r}, fields={len(self.headers)})"
+            f"attempts={self.attempts!r}, stale={self.stale!r}, "
+            f"fields={len(self._headers if self._headers is not None else self._raw or [])})"
         )
 
     async def read_all(self, limit: int = 64 * 1024 * 1024) -> bytes:
