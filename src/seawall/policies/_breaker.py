@@ -43,6 +43,10 @@ __all__ = [
 
 WindowType = Literal["count", "time"]
 
+#: read on every call: as module constants, since on Python 3.11 ``BreakerState.X`` passes
+#: through EnumType's ``__getattr__`` hook (about 45 ns a read)
+_CLOSED, _OPEN = BreakerState.CLOSED, BreakerState.OPEN
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BreakerSettings:
@@ -219,7 +223,7 @@ class CircuitBreaker:
     def acquire(self, now: float) -> Permit | Refusal:
         """Ask leave for one call at ``now``."""
         state = self._state
-        if state is BreakerState.CLOSED:  # the common case, first and without calls
+        if state is _CLOSED:  # the common case, first and without calls
             self._serial += 1
             return Permit(state, self._generation, self._serial)
         self._refresh(now)
@@ -245,12 +249,12 @@ class CircuitBreaker:
         ``counts_against_breaker``); ``duration`` decides whether it was slow.
         Permits from an older generation, and DISABLED permits, change nothing.
         """
-        if self._state is BreakerState.OPEN:
+        if self._state is _OPEN:
             self._refresh(now)
         if permit.generation != self._generation:
             return
         slow = duration > self._settings.slow_call_duration
-        if self._state is BreakerState.CLOSED:
+        if self._state is _CLOSED:
             # the window's counts come back from add: no second call for a snapshot
             calls, failures, slowed = self._window.add(now, failure=failure, slow=slow)
             if calls >= self._min_calls:

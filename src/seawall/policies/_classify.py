@@ -42,6 +42,11 @@ class Outcome(enum.Enum):
     CONNECT_ERROR = "connect-error"
 
 
+#: read on every call: as module constants, since on Python 3.11 ``Outcome.X`` passes
+#: through EnumType's ``__getattr__`` hook (about 45 ns a read)
+_FAILURE, _TIMEOUT, _CONNECT_ERROR = Outcome.FAILURE, Outcome.TIMEOUT, Outcome.CONNECT_ERROR
+
+
 _LOWEST_STATUS = 100
 _HIGHEST_STATUS = 599
 
@@ -117,9 +122,7 @@ def counts_against_breaker(outcome: Outcome) -> bool:
     is slowed down by the token bucket rather than cut off by the breaker.
     """
     # identity, not set membership: an Enum member hashes in Python code
-    return (
-        outcome is Outcome.FAILURE or outcome is Outcome.TIMEOUT or outcome is Outcome.CONNECT_ERROR
-    )
+    return outcome is _FAILURE or outcome is _TIMEOUT or outcome is _CONNECT_ERROR
 
 
 def counts_against_vendor(outcome: Outcome) -> bool:
@@ -131,6 +134,4 @@ def counts_against_vendor(outcome: Outcome) -> bool:
     separate question so either can change without the other.
     """
     # identity, not set membership: an Enum member hashes in Python code
-    return (
-        outcome is Outcome.FAILURE or outcome is Outcome.TIMEOUT or outcome is Outcome.CONNECT_ERROR
-    )
+    return outcome is _FAILURE or outcome is _TIMEOUT or outcome is _CONNECT_ERROR
