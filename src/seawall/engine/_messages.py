@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["BodyStream", "ProviderTarget", "RawHeaders", "Request", "Response", "Upstream"]
+__all__ = [
+    "BodyStream",
+    "ProviderTarget",
+    "RawHeaders",
+    "Request",
+    "Response",
+    "Upstream",
+    "decode_fields",
+]
 
 Headers = list[tuple[str, str]]
 
@@ -24,23 +32,110 @@ def find_header(headers: Headers, name: str) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class Request:
-    """One logical call: method, path with query (``/v1/charges?x=1``), headers, body.
+#: header fields as sent or received: name and value bytes, in order
+RawHeaders = list[tuple[bytes, bytes]]
 
-    The body is held in full so every retry and failover can resend it.
+
+def decode_fields(raw: RawHeaders) -> Headers:
+    """``raw`` as text, latin-1: every byte one character, and back again unchanged."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+
+
+class _Fields:
+    """Header fields held as text, or as the bytes they came in until someone reads them.
+
+    A caller's or a vendor's fields may be handed over undecoded (``raw``):
+    they become text (latin-1, one character per byte) only when ``headers``
+    is first read, and from then on ``headers`` is the one copy. Whoever only
+    relays them sends ``raw`` on as it came, never decoding it.
     """
 
-    method: str
-    target: str
-    headers: Headers = field(default_factory=list)
-    body: bytes = b""
-    #: the caller's own request object (an ``httpx.Request`` from seawall.Transport),
-    #: which an upstream of the same library may send as is instead of copying
-    native: object | None = None
+    __slots__ = ("_headers", "_raw")
+
+    _headers: Headers | None
+    _raw: RawHeaders | None
+
+    @property
+    def headers(self) -> Headers:
+        """The fields as text; decodes ``raw`` on first use."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = decode_fields(self._raw or [])
+            self._raw = None
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+        self._raw = None
+
+    @property
+    def raw(self) -> RawHeaders | None:
+        """The fields as they came, while ``headers`` has not been read (else None)."""
+        return self._raw
 
     def header(self, name: str) -> str | None:
-        return find_header(self.headers, name)
+        """The first value of ``name`` (case-insensitive), without decoding the rest."""
+        raw = self._raw
+        if raw is None:
+            return find_header(self.headers, name)
+        lower = name.lower().encode("latin-1")
+        for key, value in raw:
+            if key.lower() == lower:
+                return value.decode("latin-1")
+        return None
+
+    def _count(self) -> int:
+        """How many fields, without decoding them (for ``repr``)."""
+        return len(self._headers if self._headers is not None else self._raw or [])
+
+
+class Request(_Fields):
+    """One logical call: method, path with query (``/v1/charges?x=1``), headers, body.
+
+    The body is held in full so every retry and failover can resend it. The
+    fields may come as ``raw`` bytes instead of ``headers`` (see ``_Fields``).
+    """
+
+    __slots__ = ("body", "method", "native", "target")
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        native: object | None = None,
+        *,
+        raw: RawHeaders | None = None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self._headers = [] if headers is None and raw is None else headers
+        self._raw = raw if headers is None else None
+        self.body = body
+        #: the caller's own request object (an ``httpx.Request`` from seawall.Transport),
+        #: which an upstream of the same library may send as is instead of copying
+        self.native = native
+
+    def __repr__(self) -> str:  # counts the fields without decoding them
+        return (
+            f"Request(method={self.method!r}, target={self.target!r}, "
+            f"fields={self._count()}, body={len(self.body)} bytes)"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Request):
+            return NotImplemented
+        return (self.method, self.target, self.headers, self.body, self.native) == (
+            other.method,
+            other.target,
+            other.headers,
+            other.body,
+            other.native,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
 
 
 class BodyStream(Protocol):
@@ -51,25 +146,17 @@ class BodyStream(Protocol):
     async def aclose(self) -> None: ...
 
 
-#: header fields as the vendor sent them: name and value bytes, in order
-RawHeaders = list[tuple[bytes, bytes]]
-
-
-class Response:
+class Response(_Fields):
     """A vendor's answer, as the engine returns it.
 
     ``provider`` and ``attempts`` say who answered and after how many tries;
     ``stale`` is the age in seconds of a cached fallback, None for a live answer.
 
-    An upstream may hand over the vendor's fields undecoded (``raw``): they
-    become text (latin-1, one character per byte) only when ``headers`` is
-    first read, and from then on ``headers`` is the one copy. A gateway that
-    only relays the answer sends ``raw`` on as it came, never decoding it.
+    An upstream may hand over the vendor's fields undecoded (``raw``, see
+    ``_Fields``): a gateway that only relays the answer sends them on as they came.
     """
 
     __slots__ = (
-        "_headers",
-        "_raw",
         "attempts",
         "body",
         "native",
@@ -92,10 +179,8 @@ class Response:
         *,
         raw: RawHeaders | None = None,
     ) -> None:
-        if headers is None and raw is None:
-            headers = []
         self.status = status
-        self._headers: Headers | None = headers
+        self._headers = [] if headers is None and raw is None else headers
         self._raw = raw if headers is None else None
         self.body = body
         self.provider = provider
@@ -106,31 +191,11 @@ class Response:
         #: a large or open-ended body, streamed to the caller instead of held in memory
         self.stream = stream
 
-    @property
-    def headers(self) -> Headers:
-        """The fields as text; decodes ``raw`` on first use."""
-        headers = self._headers
-        if headers is None:
-            raw = self._raw or []
-            headers = self._headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-            self._raw = None
-        return headers
-
-    @headers.setter
-    def headers(self, value: Headers) -> None:
-        self._headers = value
-        self._raw = None
-
-    @property
-    def raw(self) -> RawHeaders | None:
-        """The vendor's fields as received, while ``headers`` has not been read (else None)."""
-        return self._raw
-
     def __repr__(self) -> str:  # counts the fields without decoding them
         return (
             f"Response(status={self.status!r}, provider={self.provider!r}, "
             f"attempts={self.attempts!r}, stale={self.stale!r}, "
-            f"fields={len(self._headers if self._headers is not None else self._raw or [])})"
+            f"fields={self._count()})"
         )
 
     async def read_all(self, limit: int = 64 * 1024 * 1024) -> bytes:
@@ -156,9 +221,6 @@ class Response:
         if self.stream is not None:
             stream, self.stream = self.stream, None
             await stream.aclose()
-
-    def header(self, name: str) -> str | None:
-        return find_header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,19 +109,19 @@ class AiohttpUpstream:
                 # a body that stops arriving is a timeout too, streamed or not
                 timeout=aiohttp.ClientTimeout(sock_read=timeout),
             )
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers]
+            raw = list(resp.raw_headers)  # decoded only if the engine reads them
             length = resp.content_length
             if (
                 200 <= resp.status < 300
                 and (length is None or length > STREAM_ABOVE)
                 and request.method != "HEAD"
             ):
-                return Response(status=resp.status, headers=headers, stream=_Stream(resp))
+                return Response(status=resp.status, stream=_Stream(resp), raw=raw)
             try:
                 body = await resp.read()
             finally:
                 resp.release()
-            return Response(status=resp.status, headers=headers, body=body)
+            return Response(status=resp.status, body=body, raw=raw)
         except aiohttp.ClientConnectorError as exc:
             msg = f"cannot connect to {target.base_url}: {exc.os_error.strerror or exc}"
             raise UpstreamConnectError(msg, sent=False, provider=target.name) from exc

@@ -25,7 +25,7 @@ from seawall.engine import Engine, Request, Response, Upstream
 from seawall.security import EgressPolicy
 from seawall.store import Store
 from seawall.transports._headers import octets
-from seawall.transports._httpx import HttpxUpstream, Memo
+from seawall.transports._httpx import HttpxUpstream
 from seawall.transports._wire import WireUpstream
 
 __all__ = ["CallInfo", "SyncTransport", "Transport", "build_engine"]
@@ -51,43 +51,20 @@ def build_engine(
     return Engine(loaded, upstream=upstream, sink=sink)
 
 
-#: the caller's raw header fields, and the same as text
-_RawFields = tuple[tuple[bytes, bytes], ...]
-_TextFields = list[tuple[str, str]]
+def _request(request: httpx.Request, body: bytes) -> Request:
+    """The engine's view of the caller's request, which goes along as ``native``.
 
-
-def _request(request: httpx.Request, body: bytes, texts: Memo[_RawFields, _TextFields]) -> Request:
-    """The engine's view of the caller's request, which goes along as ``native``."""
+    The caller's fields stay bytes: an upstream that sends them on as they came
+    (:class:`HttpxUpstream`) never decodes them, and the engine decodes them
+    only if it reads them (an idempotency key, an adapter).
+    """
     return Request(
-        method=request.method,
-        target=request.url.raw_path.decode("ascii"),
-        headers=_text(request.headers.raw, texts),
+        request.method,
+        request.url.raw_path.decode("ascii"),
         body=body,
         native=request,
+        raw=request.headers.raw,
     )
-
-
-def _text(raw: list[tuple[bytes, bytes]], texts: Memo[_RawFields, _TextFields]) -> _TextFields:
-    """The caller's header fields as text, for the engine.
-
-    Header bytes become text as latin-1, one to one, so that
-    :class:`HttpxUpstream` can send the caller's exact bytes on. A client sends
-    the same fields call after call (its defaults): looking them up costs less
-    than decoding them again, and hands the upstream the very text objects of
-    the last call, which its own memo of built fields then compares at once.
-    """
-    if texts.skip():
-        return _decoded(raw)
-    key = tuple(raw)
-    text = texts.get(key)
-    if text is None:
-        text = texts.put(key, _decoded(raw))
-    return list(text)  # the engine may add a field (an idempotency key)
-
-
-def _decoded(raw: list[tuple[bytes, bytes]]) -> _TextFields:
-    """``raw`` as text, latin-1: every byte one character, and back again unchanged."""
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
 
 
 class _RelayStream(httpx.AsyncByteStream):
@@ -219,7 +196,6 @@ class Transport(httpx.AsyncBaseTransport):
         )
         self._store: Store | None = None
         self._worker: OutboxWorker | None = None
-        self._texts: Memo[_RawFields, _TextFields] = Memo()
         self._fields = headers
 
     @property
@@ -241,7 +217,7 @@ class Transport(httpx.AsyncBaseTransport):
             body = request.content  # httpx reads a bytes body when building the request
         except httpx.RequestNotRead:
             body = await request.aread()
-        result = await self._engine.call(self._integration, _request(request, body, self._texts))
+        result = await self._engine.call(self._integration, _request(request, body))
         return _response(result, request, self._integration, self._fields)
 
     async def aclose(self) -> None:
@@ -299,9 +275,7 @@ class SyncTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         result = self._run(
-            self._async.engine.call(
-                self._async._integration, _request(request, body, self._async._texts)
-            )
+            self._async.engine.call(self._async._integration, _request(request, body))
         )
         return _response(result, request, self._async._integration, self._async._fields)
 

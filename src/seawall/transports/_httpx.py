@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
-from seawall.engine import ProviderTarget, Request, Response
+from seawall.engine import ProviderTarget, Request, Response, decode_fields
 from seawall.transports._headers import outbound_headers, outbound_url
 
 __all__ = ["HttpxUpstream"]
@@ -66,44 +66,63 @@ class Memo(Generic[_K, _V]):
 class _Aim:
     """What re-aiming a call at one provider needs that never changes per call.
 
-    Built once per :class:`ProviderTarget`: the Host field, and the header sets
-    already built for the fields a client sends call after call.
+    Built once per :class:`ProviderTarget`: the Host field, the provider's URL
+    for each path and query seen, and the header sets already built for the
+    fields a client sends call after call.
     """
 
-    __slots__ = ("built", "host", "target")
+    __slots__ = ("built", "host", "target", "url_cache", "urls")
 
-    def __init__(self, target: ProviderTarget) -> None:
+    def __init__(self, target: ProviderTarget, url_cache: int) -> None:
         #: held so that the ``id(target)`` this aim is filed under stays this target's
         self.target = target
         self.host = ("Host", httpx.URL(outbound_url(target, "/")).netloc.decode("ascii"))
         #: the fields sent, per body length and caller's fields (see :meth:`headers`)
-        self.built: Memo[tuple[int, tuple[tuple[str, str], ...]], httpx.Headers] = Memo()
+        self.built: Memo[tuple[int, tuple[tuple[object, object], ...]], httpx.Headers] = Memo()
+        #: the provider's URL per path and query: parsing one takes microseconds
+        self.urls: dict[str, httpx.URL] = {}
+        self.url_cache = url_cache
+
+    def url(self, request_target: str) -> httpx.URL:
+        """The provider's URL for a path and query, parsed once."""
+        url = self.urls.get(request_target)
+        if url is None:
+            if len(self.urls) >= self.url_cache:
+                self.urls.clear()
+            url = self.urls[request_target] = httpx.URL(outbound_url(self.target, request_target))
+        return url
 
     def headers(self, request: Request) -> httpx.Headers:
         """The fields to send for ``request``, copied from the last call that had its fields.
 
         An application's client sends the same fields call after call (its
         defaults), and copying a built ``httpx.Headers`` costs a fraction of
-        filtering and encoding them again.
+        filtering and encoding them again. Fields still raw (as the caller sent
+        them) are looked up as bytes, never decoded; fields the engine has read
+        or changed (an idempotency key) as text.
         """
         body = request.body
         length = len(body) if body or request.method in _EMPTY_BODY_LENGTH else -1
         if self.built.skip():
-            return self._build(length, request.headers)
-        key = (length, tuple(request.headers))
+            return self._build(length, request)
+        raw = request.raw
+        key = (length, tuple(raw if raw is not None else request.headers))
         built = self.built.get(key)
         if built is None:
-            built = self.built.put(key, self._build(length, request.headers))
+            built = self.built.put(key, self._build(length, request))
         return built.copy()
 
-    def _build(self, length: int, fields: list[tuple[str, str]]) -> httpx.Headers:
+    def _build(self, length: int, request: Request) -> httpx.Headers:
         """The fields to send: Host first (as httpx itself sends it), the body's
         length (none if ``length`` is negative), then what
         :func:`~seawall.transports.outbound_headers` keeps and adds."""
+        raw = request.raw
         out = [self.host]
         if length >= 0:
             out.append(("Content-Length", str(length)))
-        out += outbound_headers(fields, self.target)
+        out += outbound_headers(
+            decode_fields(raw) if raw is not None else request.headers, self.target
+        )
         return _encoded(out)
 
 
@@ -136,28 +155,15 @@ class HttpxUpstream:
         self._transport = transport
         # Keyed by id(): a frozen dataclass hashes all its fields on every lookup.
         self._aims: dict[int, _Aim] = {}
-        self._urls: dict[tuple[_Aim, str], httpx.URL] = {}
         self._url_cache = url_cache
         self._timeouts: dict[float, dict[str, float]] = {}
 
     def _aim(self, target: ProviderTarget) -> _Aim:
         """The per-provider constants for ``target``, built on its first call."""
-        aim = self._aims.get(id(target))
-        if aim is None:
-            if len(self._aims) >= 256:  # targets are per provider; only reloads add more
-                self._aims.clear()
-            aim = self._aims[id(target)] = _Aim(target)
+        if len(self._aims) >= 256:  # targets are per provider; only reloads add more
+            self._aims.clear()
+        aim = self._aims[id(target)] = _Aim(target, self._url_cache)
         return aim
-
-    def _url(self, aim: _Aim, request_target: str) -> httpx.URL:
-        """The provider's URL for a path and query, parsed once: parsing takes microseconds."""
-        key = (aim, request_target)
-        url = self._urls.get(key)
-        if url is None:
-            if len(self._urls) >= self._url_cache:
-                self._urls.clear()
-            url = self._urls[key] = httpx.URL(outbound_url(aim.target, request_target))
-        return url
 
     def _timeout(self, timeout: float) -> dict[str, float]:
         """httpx's per-phase timeout extension, one shared dict per value (read, never written)."""
@@ -170,8 +176,8 @@ class HttpxUpstream:
         return phases
 
     def _outbound(self, target: ProviderTarget, request: Request, timeout: float) -> httpx.Request:
-        aim = self._aim(target)
-        url = self._url(aim, request.target)
+        aim = self._aims.get(id(target)) or self._aim(target)
+        url = aim.url(request.target)
         headers = aim.headers(request)
         native = _native(request)
         if native is not None:
