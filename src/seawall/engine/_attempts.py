@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from seawall._errors import (
@@ -120,10 +120,8 @@ def _release(provider: ProviderRuntime, permit: Permit | None) -> None:
 
 def _candidates(
     rt: IntegrationRuntime, now: float, wall: Callable[[], float]
-) -> list[ProviderRuntime]:
+) -> Sequence[ProviderRuntime]:
     """Providers to try, best first: healthy and not in maintenance, else all (panic mode)."""
-    if len(rt.providers) == 1:
-        return list(rt.providers)  # one provider: health and maintenance cannot change the choice
     down = rt.calendar.unavailable(wall()) if rt.spec.maintenance or rt.down else frozenset()
     available = rt.board.available(now) - down
     order = rt.strategy.order(available, now)
@@ -151,15 +149,14 @@ async def run_attempts(
     (``Upstream.bounds_attempts``); otherwise a timer here does.
     """
     settings = rt.settings
-    candidates = _candidates(rt, clock.now(), wall)
+    now = clock.now()
+    # one provider: health and maintenance cannot change the choice
+    candidates = rt.providers if len(rt.providers) == 1 else _candidates(rt, now, wall)
     index = 0
     previous: ProviderRuntime | None = None
     cause = ""
     while True:
-        now = clock.now()
-        provider, permit, index = _admit(
-            rt, candidates, index=index, now=now, state=state, emit=emit
-        )
+        provider, permit, index = _admit(rt, candidates, index, now, state, emit)
         if previous is not None and provider is not previous:
             rt.failovers += 1
             if emit is not None:
@@ -258,7 +255,7 @@ async def run_attempts(
             raise
         finished = clock.now()
         duration = finished - now
-        vendor_fault = counts_against_breaker(result)
+        vendor_fault = result is not _SUCCESS and counts_against_breaker(result)
         if rt.latency_aware:
             rt.strategy.finish(provider.name, duration, finished, ok=not vendor_fault)
         if result is not _THROTTLED:
@@ -357,6 +354,7 @@ async def run_attempts(
             await asyncio.sleep(delay)
         previous = provider
         cause = result.value
+        now = clock.now()
 
 
 def _ready(candidate: ProviderRuntime, failed: ProviderRuntime, now: float) -> bool:
@@ -367,10 +365,9 @@ def _ready(candidate: ProviderRuntime, failed: ProviderRuntime, now: float) -> b
     return breaker is None or breaker.state(now) in _ADMITTING
 
 
-def _admit(
+def _admit(  # noqa: PLR0917 - positional: called on every attempt
     rt: IntegrationRuntime,
-    candidates: list[ProviderRuntime],
-    *,
+    candidates: Sequence[ProviderRuntime],
     index: int,
     now: float,
     state: CallState,
@@ -380,7 +377,9 @@ def _admit(
     soonest: float | None = None
     count = len(candidates)
     for offset in range(count):
-        position = (index + offset) % count
+        position = index + offset
+        if position >= count:
+            position -= count
         provider = candidates[position]
         breaker = provider.breaker
         if breaker is None:

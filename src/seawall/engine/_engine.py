@@ -265,7 +265,6 @@ class Engine:
             if served is None:
                 raise error
             return served
-        rt.inflight += 1
         try:
             try:
                 response = await run_attempts(
@@ -306,7 +305,6 @@ class Engine:
             outcome = "cancelled"
             raise
         finally:
-            rt.inflight -= 1
             rt.bulkhead.leave()
             if self._emit is not None:
                 end = clock.now()

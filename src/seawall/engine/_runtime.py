@@ -65,7 +65,6 @@ class IntegrationRuntime:
     board: HealthBoard
     calendar: MaintenanceCalendar
     cache: ResponseCache | None
-    inflight: int = 0
     by_name: dict[str, ProviderRuntime] = field(default_factory=dict)
     #: providers out for maintenance at the last look, to report changes once
     down: frozenset[str] = frozenset()
@@ -74,6 +73,11 @@ class IntegrationRuntime:
     latency_aware: bool = False
     #: ``classify_status`` of every status below 600, by status: one index per attempt
     outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def inflight(self) -> int:
+        """Calls in flight: those holding a bulkhead slot."""
+        return self.bulkhead.active
 
 
 def _auth(

@@ -257,7 +257,8 @@ class CircuitBreaker:
         if self._state is _CLOSED:
             # the window's counts come back from add: no second call for a snapshot
             calls, failures, slowed = self._window.add(now, failure=failure, slow=slow)
-            if calls >= self._min_calls:
+            # every rate is above 0, so a window with neither failed nor slow calls stays closed
+            if calls >= self._min_calls and (failures or slowed):
                 settings = self._settings
                 if failures / calls >= settings.failure_rate:
                     self._open(now, "failure-rate")

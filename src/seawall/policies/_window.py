@@ -49,17 +49,21 @@ class OutcomeWindow(Protocol):
 
 
 class CountWindow:
-    """The last ``size`` calls, whenever they happened."""
+    """The last ``size`` calls, whenever they happened.
 
-    __slots__ = ("_calls", "_failed", "_failures", "_next", "_size", "_slow", "_slowed")
+    A ring of marks, one per call: bit 0 failed, bit 1 slow (0 for an empty
+    slot). A call replaces the mark of the call ``size`` before it, and the
+    totals move only when the two marks differ.
+    """
+
+    __slots__ = ("_calls", "_failures", "_marks", "_next", "_size", "_slow")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             msg = f"a count window needs at least one call, not {size}"
             raise ValueError(msg)
         self._size = size
-        self._failed = [False] * size
-        self._slowed = [False] * size
+        self._marks = [0] * size
         self._next = 0
         self._calls = 0
         self._failures = 0
@@ -67,25 +71,22 @@ class CountWindow:
 
     def add(self, now: float, *, failure: bool, slow: bool) -> tuple[int, int, int]:
         slot = self._next
-        if self._calls == self._size:
-            # The ring is full: the oldest call leaves as the new one enters.
-            self._failures -= self._failed[slot]
-            self._slow -= self._slowed[slot]
-        else:
+        old = self._marks[slot]
+        mark = failure + 2 * slow
+        if mark != old:  # the oldest call leaves as the new one enters
+            self._marks[slot] = mark
+            self._failures += failure - (old & 1)
+            self._slow += slow - (old >> 1)
+        if self._calls < self._size:
             self._calls += 1
-        self._failed[slot] = failure
-        self._slowed[slot] = slow
-        self._failures += failure
-        self._slow += slow
-        self._next = (slot + 1) % self._size
+        self._next = slot + 1 if slot + 1 < self._size else 0
         return self._calls, self._failures, self._slow
 
     def snapshot(self, now: float) -> WindowSnapshot:
         return WindowSnapshot(calls=self._calls, failures=self._failures, slow=self._slow)
 
     def clear(self) -> None:
-        self._failed = [False] * self._size
-        self._slowed = [False] * self._size
+        self._marks = [0] * self._size
         self._next = 0
         self._calls = 0
         self._failures = 0
