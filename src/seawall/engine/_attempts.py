@@ -376,10 +376,8 @@ def _admit(  # noqa: PLR0917 - positional: called on every attempt
     """The first candidate from ``index`` on (wrapping) whose breaker admits the call."""
     soonest: float | None = None
     count = len(candidates)
-    for offset in range(count):
-        position = index + offset
-        if position >= count:
-            position -= count
+    position = index
+    for _ in candidates:  # each once, from index on, wrapping (no range object per call)
         provider = candidates[position]
         breaker = provider.breaker
         if breaker is None:
@@ -393,6 +391,7 @@ def _admit(  # noqa: PLR0917 - positional: called on every attempt
             soonest = (
                 decision.retry_after if soonest is None else min(soonest, decision.retry_after)
             )
+        position = position + 1 if position + 1 < count else 0
     single = candidates[0].name if count == 1 else None
     if emit is not None:
         emit(Rejected(at=now, integration=rt.name, provider=single, reason="circuit-open"))

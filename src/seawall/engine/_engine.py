@@ -247,10 +247,10 @@ class Engine:
         state = CallState()
         outcome = "error"
         status: int | None = None
-        entered = rt.bulkhead.try_enter()  # a free slot costs no coroutine
-        if entered is None:
-            entered = await rt.bulkhead.wait(settings.deadline)
-        if not entered:
+        admission = rt.bulkhead.try_enter()  # a free slot costs no coroutine
+        if admission != "enter" and (
+            admission == "reject" or not await rt.bulkhead.wait(settings.deadline)
+        ):
             if self._emit is not None:
                 self._emit(
                     Rejected(at=start, integration=rt.name, provider=None, reason="bulkhead-full")
@@ -305,7 +305,8 @@ class Engine:
             outcome = "cancelled"
             raise
         finally:
-            rt.bulkhead.leave()
+            if rt.bulkhead.leave():  # the slot went to the oldest waiter
+                rt.bulkhead.wake()
             if self._emit is not None:
                 end = clock.now()
                 # Positional, in field order: a named tuple parses keywords at twice the cost.

@@ -99,14 +99,13 @@ class Request(_Fields):
 
     __slots__ = ("body", "method", "native", "target")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - positional: built per call, where keywords cost
         self,
         method: str,
         target: str,
         headers: Headers | None = None,
         body: bytes = b"",
         native: object | None = None,
-        *,
         raw: RawHeaders | None = None,
     ) -> None:
         self.method = method
@@ -176,7 +175,6 @@ class Response(_Fields):
         stale: float | None = None,
         native: object | None = None,
         stream: BodyStream | None = None,
-        *,
         raw: RawHeaders | None = None,
     ) -> None:
         self.status = status

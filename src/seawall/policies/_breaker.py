@@ -113,7 +113,9 @@ class BreakerSettings:
 class Permit(NamedTuple):
     """Leave to make one call; hand it back with ``record`` or ``release``.
 
-    An immutable named tuple: one is issued for every call.
+    An immutable named tuple. A CLOSED breaker hands every call of one
+    generation the same permit (serial 0): only half-open trials need telling
+    apart, and a permit costs an allocation per call otherwise.
     """
 
     #: The state that granted the permit (CLOSED, HALF_OPEN or DISABLED).
@@ -162,6 +164,7 @@ class CircuitBreaker:
     """
 
     __slots__ = (
+        "_closed_permit",
         "_generation",
         "_min_calls",
         "_open_until",
@@ -187,6 +190,7 @@ class CircuitBreaker:
         self._min_calls = self._settings.effective_min_calls
         self._state = BreakerState.CLOSED
         self._generation = 0
+        self._closed_permit = Permit(_CLOSED, 0, 0)
         self._serial = 0
         self._open_until = 0.0
         self._transitions: list[BreakerTransition] = []
@@ -224,8 +228,7 @@ class CircuitBreaker:
         """Ask leave for one call at ``now``."""
         state = self._state
         if state is _CLOSED:  # the common case, first and without calls
-            self._serial += 1
-            return Permit(state, self._generation, self._serial)
+            return self._closed_permit
         self._refresh(now)
         state = self._state
         if state is BreakerState.OPEN:
@@ -300,6 +303,7 @@ class CircuitBreaker:
         """Back to a fresh CLOSED breaker; outstanding permits stop counting."""
         if self._state is BreakerState.CLOSED:
             self._generation += 1
+            self._closed_permit = Permit(_CLOSED, self._generation, 0)
             self._window.clear()
         else:
             self._move(BreakerState.CLOSED, "reset")
@@ -340,6 +344,7 @@ class CircuitBreaker:
         self.changed = True
         self._state = new
         self._generation += 1
+        self._closed_permit = Permit(_CLOSED, self._generation, 0)
         self._window.clear()
         self._trial_in_flight.clear()
         self._trial_recorded = 0

@@ -74,7 +74,7 @@ class RetryBudget:
     seconds; a time older than one already seen counts as the latest one.
     """
 
-    __slots__ = ("_head", "_requests", "_retries", "_settings", "_width")
+    __slots__ = ("_head", "_requests", "_retries", "_settings", "_slot", "_until", "_width")
 
     def __init__(self, *, settings: RetryBudgetSettings | None = None) -> None:
         self._settings = settings if settings is not None else RetryBudgetSettings()
@@ -83,6 +83,9 @@ class RetryBudget:
         self._retries = [0] * _BUCKETS
         #: Absolute index of the newest bucket (floor(now / width)), or None.
         self._head: int | None = None
+        #: the newest bucket's place in the ring, and when it ends
+        self._slot = 0
+        self._until = -math.inf
 
     @property
     def settings(self) -> RetryBudgetSettings:
@@ -90,10 +93,9 @@ class RetryBudget:
 
     def record_request(self, now: float) -> None:
         """Count one original request at ``now``; it raises the allowance by ``ratio``."""
-        head = math.floor(now / self._width)
-        if head != self._head:  # a new bucket (or the first call): clear what it passed
-            head = self._advance(now)
-        self._requests[head % _BUCKETS] += 1
+        if now >= self._until:  # a new bucket (or the first call): clear what it passed
+            self._advance(now)
+        self._requests[self._slot] += 1  # an earlier time counts as the latest
 
     def can_withdraw(self, now: float) -> bool:
         """Whether :meth:`try_withdraw` at ``now`` would grant a retry; changes nothing."""
@@ -124,13 +126,13 @@ class RetryBudget:
 
     def _advance(self, now: float) -> int:
         index = math.floor(now / self._width)
-        if self._head is None:
-            self._head = index
-            return index
-        if index <= self._head:
-            return self._head
-        for absolute in range(self._head + 1, min(index, self._head + _BUCKETS) + 1):
-            self._requests[absolute % _BUCKETS] = 0
-            self._retries[absolute % _BUCKETS] = 0
+        if self._head is not None:
+            if index <= self._head:
+                return self._head
+            for absolute in range(self._head + 1, min(index, self._head + _BUCKETS) + 1):
+                self._requests[absolute % _BUCKETS] = 0
+                self._retries[absolute % _BUCKETS] = 0
         self._head = index
+        self._slot = index % _BUCKETS
+        self._until = (index + 1) * self._width
         return index

@@ -135,8 +135,8 @@ class _Provider:
         "probed",
         "status",
         "window_calls",
+        "window_end",
         "window_failures",
-        "window_start",
     )
 
     def __init__(self, name: str, *, probed: bool) -> None:
@@ -149,7 +149,8 @@ class _Provider:
         self.level = 0
         self.clean_since: float | None = None
         self.consecutive = 0
-        self.window_start: float | None = None
+        #: when the failure-rate window ends (a new one starts with the next call after)
+        self.window_end = -math.inf
         self.window_calls = 0
         self.window_failures = 0
         self.probe_down = False
@@ -159,7 +160,7 @@ class _Provider:
 
     def reset_counts(self) -> None:
         self.consecutive = 0
-        self.window_start = None
+        self.window_end = -math.inf
         self.window_calls = 0
         self.window_failures = 0
 
@@ -269,8 +270,8 @@ class HealthBoard:
                 provider.passing_since = None
             return
         settings = self._settings
-        if provider.window_start is None or now >= provider.window_start + settings.interval:
-            provider.window_start = now
+        if now >= provider.window_end:
+            provider.window_end = now + settings.interval
             provider.window_calls = 0
             provider.window_failures = 0
         provider.window_calls += 1

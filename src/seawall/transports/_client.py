@@ -58,12 +58,14 @@ def _request(request: httpx.Request, body: bytes) -> Request:
     (:class:`HttpxUpstream`) never decodes them, and the engine decodes them
     only if it reads them (an idempotency key, an adapter).
     """
+    # Positional: a class call with keywords costs nearly twice as much.
     return Request(
-        request.method,
-        request.url.raw_path.decode("ascii"),
-        body=body,
-        native=request,
-        raw=request.headers.raw,
+        request.method,  # method
+        request.url.raw_path.decode("ascii"),  # target
+        None,  # headers: the raw fields below instead
+        body,  # body
+        request,  # native
+        request.headers.raw,  # raw
     )
 
 
@@ -102,6 +104,8 @@ class CallInfo(NamedTuple):
     stale: float | None
 
 
+_new_tuple = tuple.__new__
+
 #: seawall's fields on an answer, as the gateway adds them (``Transport(headers=True)``)
 _OWN_FIELDS = (b"x-seawall-provider", b"x-seawall-attempts")
 #: the framing of a streamed body, which httpx sets again for the caller
@@ -120,7 +124,8 @@ def _response(
     copies every response field again to extract cookies. Any other answer is
     built from the vendor's field bytes (raw when nobody decoded them).
     """
-    info = CallInfo(integration, response.provider, response.attempts, response.stale)
+    # tuple.__new__ skips the named tuple's Python-level __new__: half the cost, every call
+    info = _new_tuple(CallInfo, (integration, response.provider, response.attempts, response.stale))
     native = response.native
     if response.stream is None and response.stale is None and isinstance(native, httpx.Response):
         native.extensions["seawall"] = info
