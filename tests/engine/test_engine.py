@@ -342,12 +342,14 @@ async def test_bulkhead_refuses_beyond_queue() -> None:
     engine, sink = make_engine(yaml, slow)  # type: ignore[arg-type]
     tasks = [asyncio.create_task(engine.call("api", Request("GET", "/x"))) for _ in range(3)]
     await asyncio.sleep(0.05)
+    assert engine.integration("api").inflight == 2  # the third waits in the queue
     with pytest.raises(BulkheadFull):
         await engine.call("api", Request("GET", "/x"))
     release.set()
     results = await asyncio.gather(*tasks)
     assert [r.status for r in results] == [200, 200, 200]
     assert engine.integration("api").bulkhead.active == 0
+    assert engine.integration("api").inflight == 0
     assert any(r.reason == "bulkhead-full" for r in sink.of(Rejected))
 
 

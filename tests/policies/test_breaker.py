@@ -272,6 +272,26 @@ def test_outcomes_from_an_older_state_do_not_count() -> None:
     assert breaker.state(32.0) is CLOSED
 
 
+def test_a_permit_from_an_earlier_closed_spell_does_not_count_in_a_later_one() -> None:
+    """Closed permits are shared within one closed spell; one from before an
+    open/half-open cycle is from another spell and changes nothing."""
+    breaker = CircuitBreaker(settings=SMALL)
+    old = permit(breaker, 0.0)
+    assert permit(breaker, 0.0) is old  # one shared permit while closed
+    trip(breaker)
+    for trial in [permit(breaker, 30.0) for _ in range(3)]:
+        breaker.record(trial, 31.0, failure=False, duration=0.1)
+    assert breaker.state(31.0) is CLOSED
+    fresh = permit(breaker, 31.0)
+    assert fresh != old
+    for _ in range(4):
+        breaker.record(old, 32.0, failure=True, duration=0.1)
+    assert breaker.snapshot(32.0).calls == 0
+    assert breaker.state(32.0) is CLOSED
+    breaker.record(fresh, 32.0, failure=True, duration=0.1)
+    assert breaker.snapshot(32.0).calls == 1
+
+
 def test_outcomes_arriving_while_open_are_ignored() -> None:
     """Calls finishing after the breaker opened do not feed the next window."""
     breaker = CircuitBreaker(settings=SMALL)
