@@ -29,7 +29,7 @@ from seawall._errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from seawall.engine import ProviderTarget, Request, Response
 from seawall.security import EgressPolicy, GuardedResolver, check_url_host
 from seawall.transports._headers import octets, outbound_headers, outbound_url
-from seawall.transports._wire_conn import Connection, Failure, Phase
+from seawall.transports._wire_conn import BODY, DONE, HEAD, Connection, Failure
 from seawall.transports._wire_pool import Pool
 
 if TYPE_CHECKING:
@@ -319,7 +319,7 @@ class _WireStream:
             if conn.parts:
                 for part in conn.take_parts():
                     yield part
-            elif conn.phase is Phase.DONE:
+            elif conn.phase is DONE:
                 await self.aclose()
             elif conn.failure is not None:
                 raise _failed(conn, self._target, streaming=True)
@@ -329,7 +329,7 @@ class _WireStream:
     async def aclose(self) -> None:
         if self._open:
             self._open = False
-            if self._conn.phase is Phase.DONE:
+            if self._conn.phase is DONE:
                 self._pool.put(self._conn)
             else:
                 self._conn.close()  # the rest of the body is not wanted: discard the connection
@@ -352,13 +352,13 @@ async def _exchange(  # noqa: PLR0917 - the hot path passes positionally
     """
     try:
         conn.begin(head, body, head_only=head_only, timeout=timeout, until=until)
-        while conn.phase is Phase.HEAD and conn.failure is None:
+        while conn.phase is HEAD and conn.failure is None:
             await conn.wait()
-        if conn.phase is Phase.BODY and conn.streaming and conn.failure is None:
+        if conn.phase is BODY and conn.streaming and conn.failure is None:
             conn.until = math.inf
             stream = _WireStream(conn, pool, target)
             return Response(status=conn.status, stream=stream, raw=conn.headers)
-        while conn.phase is Phase.BODY and conn.failure is None:
+        while conn.phase is BODY and conn.failure is None:
             await conn.wait()
         if conn.failure is not None:
             raise _failed(conn, target, streaming=False)
@@ -381,7 +381,7 @@ def _failed(conn: Connection, target: ProviderTarget, *, streaming: bool) -> Exc
         error = UpstreamConnectError(msg, sent=True, provider=provider)
     elif not conn.received and conn.exchanges > 1:
         return _Stale()
-    elif streaming or conn.phase is Phase.BODY:
+    elif streaming or conn.phase is BODY:
         msg = f"the vendor's response broke off: {conn.reason}"
         error = UpstreamConnectError(msg, sent=True, provider=provider)
     else:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from seawall._errors import UpstreamConnectError, UpstreamTimeout
 from seawall.engine import ProviderTarget
 from seawall.security import GuardedResolver
-from seawall.transports._wire_conn import Connection, Phase
+from seawall.transports._wire_conn import DONE, IDLE, Connection
 
 __all__ = ["DNS_TTL", "Pool"]
 
@@ -95,11 +95,11 @@ class Pool:
         if (
             conn.keep_alive
             and conn.open
-            and conn.phase is Phase.DONE
+            and conn.phase is DONE
             and not self.closed
             and len(self.idle) < self.max_idle
         ):
-            conn.phase = Phase.IDLE
+            conn.phase = IDLE
             conn.pooled = True
             conn.idle_since = self.loop.time()
             self.idle.append(conn)
