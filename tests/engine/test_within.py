@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Generator
+from typing import Any, TypeVar
 
 import pytest
 
@@ -160,3 +160,23 @@ async def _waits_twice(seconds: float) -> None:
 
 async def _awaiting(awaitable: Awaitable[_T]) -> _T:
     return await awaitable
+
+
+def test_any_awaitable_is_bounded_not_only_a_coroutine() -> None:
+    """An upstream may hand back a Future or an object with ``__await__``."""
+
+    class Later:
+        def __await__(self) -> Generator[Any, None, str]:
+            yield from asyncio.sleep(0.01).__await__()
+            return "later"
+
+    async def main() -> tuple[str, str]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        loop.call_later(0.01, future.set_result, "future")
+        got = await within(1.0, future)
+        with pytest.raises(TimeoutError):
+            await within(0.02, loop.create_future())
+        return got, await within(1.0, Later())
+
+    assert asyncio.run(main()) == ("future", "later")

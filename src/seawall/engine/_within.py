@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
 from seawall._deadlines import deadlines
@@ -44,8 +44,10 @@ class _Expiry:
 
 
 @types.coroutine
-def within(timeout: float, coro: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
-    """Await ``coro``; raise :class:`TimeoutError` if it waits over ``timeout`` seconds."""
+def within(timeout: float, work: Awaitable[_T]) -> Generator[Any, Any, _T]:
+    """Await ``work``; raise :class:`TimeoutError` if it waits over ``timeout`` seconds."""
+    # an ``async def`` coroutine is driven as it is; any other awaitable through one
+    coro: Coroutine[Any, Any, _T] = work if type(work) is types.CoroutineType else _awaiting(work)
     try:
         waiting = coro.send(None)
     except StopIteration as done:  # answered without waiting: no timer needed
@@ -93,3 +95,7 @@ def _resume(coro: Coroutine[Any, Any, _T], waiting: object) -> Generator[Any, An
             waiting = coro.send(sent)
         except StopIteration as done:
             return cast("_T", done.value)
+
+
+async def _awaiting(work: Awaitable[_T]) -> _T:
+    return await work
