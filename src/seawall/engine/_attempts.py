@@ -150,8 +150,7 @@ async def run_attempts(
     """
     settings = rt.settings
     now = clock.now()
-    # one provider: health and maintenance cannot change the choice
-    candidates = rt.providers if len(rt.providers) == 1 else _candidates(rt, now, wall)
+    candidates = rt.lone or _candidates(rt, now, wall)
     index = 0
     previous: ProviderRuntime | None = None
     cause = ""
@@ -217,6 +216,7 @@ async def run_attempts(
         state.attempts += 1
         state.provider = provider.name
         response: Response | None = None
+        status: int | None = None
         error: UpstreamError | None = None
         if rt.latency_aware:
             rt.strategy.start(provider.name)
@@ -227,12 +227,8 @@ async def run_attempts(
                 response = await within(
                     timeout, upstream.send(provider.target, outbound, timeout=timeout)
                 )
-            code = response.status
-            result = (
-                rt.outcomes[code]
-                if 0 <= code < len(rt.outcomes)
-                else classify_status(settings.classification, code)
-            )
+            status = response.status
+            result = rt.outcomes.get(status) or classify_status(settings.classification, status)
         except TimeoutError:
             error = UpstreamTimeout(f"no answer within {timeout:.3g}s", provider=provider.name)
             result = Outcome.TIMEOUT
@@ -269,7 +265,6 @@ async def run_attempts(
                 provider.breaker.record(permit, finished, failure=vendor_fault, duration=duration)
             if provider.breaker.changed:
                 drain_breaker(provider, finished, emit)
-        status = response.status if response is not None else None
         if error is not None:
             state.maybe_effect = state.maybe_effect or not (
                 isinstance(error, UpstreamConnectError) and not error.sent

@@ -50,33 +50,30 @@ class _Fields:
     relays them sends ``raw`` on as it came, never decoding it.
     """
 
-    __slots__ = ("_headers", "_raw")
+    __slots__ = ("_headers", "raw")
 
     _headers: Headers | None
-    _raw: RawHeaders | None
+    #: the fields as they came, while ``headers`` has not been read (else None);
+    #: a plain attribute, not a property: relays read it on every call
+    raw: RawHeaders | None
 
     @property
     def headers(self) -> Headers:
         """The fields as text; decodes ``raw`` on first use."""
         headers = self._headers
         if headers is None:
-            headers = self._headers = decode_fields(self._raw or [])
-            self._raw = None
+            headers = self._headers = decode_fields(self.raw or [])
+            self.raw = None
         return headers
 
     @headers.setter
     def headers(self, value: Headers) -> None:
         self._headers = value
-        self._raw = None
-
-    @property
-    def raw(self) -> RawHeaders | None:
-        """The fields as they came, while ``headers`` has not been read (else None)."""
-        return self._raw
+        self.raw = None
 
     def header(self, name: str) -> str | None:
         """The first value of ``name`` (case-insensitive), without decoding the rest."""
-        raw = self._raw
+        raw = self.raw
         if raw is None:
             return find_header(self.headers, name)
         lower = name.lower().encode("latin-1")
@@ -87,7 +84,7 @@ class _Fields:
 
     def _count(self) -> int:
         """How many fields, without decoding them (for ``repr``)."""
-        return len(self._headers if self._headers is not None else self._raw or [])
+        return len(self._headers if self._headers is not None else self.raw or [])
 
 
 class Request(_Fields):
@@ -111,7 +108,7 @@ class Request(_Fields):
         self.method = method
         self.target = target
         self._headers = [] if headers is None and raw is None else headers
-        self._raw = raw if headers is None else None
+        self.raw = raw if headers is None else None
         self.body = body
         #: the caller's own request object (an ``httpx.Request`` from seawall.Transport),
         #: which an upstream of the same library may send as is instead of copying
@@ -179,7 +176,7 @@ class Response(_Fields):
     ) -> None:
         self.status = status
         self._headers = [] if headers is None and raw is None else headers
-        self._raw = raw if headers is None else None
+        self.raw = raw if headers is None else None
         self.body = body
         self.provider = provider
         self.attempts = attempts

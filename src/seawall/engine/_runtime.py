@@ -31,9 +31,6 @@ from seawall.routing import (
 
 __all__ = ["IntegrationRuntime", "ProviderRuntime", "build_runtime"]
 
-#: statuses below this are classified once per integration, up front
-_STATUSES = 600
-
 
 @dataclass(slots=True, eq=False)
 class ProviderRuntime:
@@ -71,8 +68,11 @@ class IntegrationRuntime:
     failovers: int = 0
     #: only least-latency routing needs to hear when attempts start and end
     latency_aware: bool = False
-    #: ``classify_status`` of every status below 600, by status: one index per attempt
-    outcomes: tuple[Outcome, ...] = ()
+    #: ``classify_status`` of every status from 100 to 599: one lookup per attempt
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    #: the providers when there is only one (health and maintenance cannot change
+    #: the choice), else empty
+    lone: tuple[ProviderRuntime, ...] = ()
 
     @property
     def inflight(self) -> int:
@@ -183,7 +183,8 @@ def build_runtime(
     )
     runtime.by_name = {p.name: p for p in providers}
     runtime.latency_aware = spec.routing == "least-latency"
-    runtime.outcomes = tuple(
-        classify_status(settings.classification, status) for status in range(_STATUSES)
-    )
+    runtime.outcomes = {
+        status: classify_status(settings.classification, status) for status in range(100, 600)
+    }
+    runtime.lone = runtime.providers if len(runtime.providers) == 1 else ()
     return runtime

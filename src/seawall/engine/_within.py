@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import types
 from collections.abc import Awaitable, Coroutine, Generator
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from seawall._deadlines import deadlines
 
@@ -51,7 +51,8 @@ def within(timeout: float, work: Awaitable[_T]) -> Generator[Any, Any, _T]:
     try:
         waiting = coro.send(None)
     except StopIteration as done:  # answered without waiting: no timer needed
-        return cast("_T", done.value)
+        value: _T = done.value  # typed by annotation: typing.cast is a call at run time
+        return value
     loop = asyncio.get_running_loop()
     task = asyncio.current_task(loop)
     if task is None:  # pragma: no cover - the engine always runs in a task
@@ -87,14 +88,16 @@ def _resume(coro: Coroutine[Any, Any, _T], waiting: object) -> Generator[Any, An
             try:
                 waiting = coro.throw(exc)
             except StopIteration as done:
-                return cast("_T", done.value)
+                value: _T = done.value
+                return value
             continue
         if sent is None:
             return (yield from coro.__await__())
         try:
             waiting = coro.send(sent)
         except StopIteration as done:
-            return cast("_T", done.value)
+            last: _T = done.value
+            return last
 
 
 async def _awaiting(work: Awaitable[_T]) -> _T:
