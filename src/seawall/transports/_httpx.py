@@ -176,28 +176,50 @@ class HttpxUpstream:
         return phases
 
     def _outbound(self, target: ProviderTarget, request: Request, timeout: float) -> httpx.Request:
+        # Lookups inline, helpers only on a miss: every call passes here.
         aim = self._aims.get(id(target)) or self._aim(target)
-        url = aim.url(request.target)
+        url = aim.urls.get(request.target)
+        if url is None:
+            url = aim.url(request.target)
         headers = aim.headers(request)
-        native = _native(request)
-        if native is not None:
-            native.url = url
-            native.headers = headers
-            native.extensions["timeout"] = self._timeout(timeout)
-            return native
+        phases = self._timeouts.get(timeout)
+        if phases is None:
+            phases = self._timeout(timeout)
+        # The caller's own request is re-aimed and sent as is if it still says what
+        # ``request`` says: an adapter may have rewritten the method or the body
+        # (keeping ``native``), and such a call gets a request of its own. In the
+        # usual case the body is the very object the caller's request holds.
+        native = request.native
+        if isinstance(native, httpx.Request) and native.method == request.method:
+            try:
+                same = native.content == request.body
+            except httpx.RequestNotRead:
+                same = False
+            if same:
+                native.url = url
+                native.headers = headers
+                native.extensions["timeout"] = phases
+                return native
         return httpx.Request(
             request.method,
             url,
             headers=headers,
             content=request.body,
-            extensions={"timeout": self._timeout(timeout)},
+            extensions={"timeout": phases},
         )
 
     async def send(self, target: ProviderTarget, request: Request, *, timeout: float) -> Response:
         outbound = self._outbound(target, request, timeout)
         try:
             response = await self._transport.handle_async_request(outbound)
-            body = _read_already(response)
+            # A response built with its content (any MockTransport handler's) is read
+            # and closed already: taking ``content`` saves awaiting aread and aclose.
+            body = None
+            if response.is_closed:
+                try:  # noqa: SIM105 - no context manager on the per-call path
+                    body = response.content
+                except httpx.ResponseNotRead:
+                    pass
             if body is None:
                 try:
                     body = await response.aread()
@@ -230,34 +252,3 @@ class HttpxUpstream:
 
     async def aclose(self) -> None:
         await self._transport.aclose()
-
-
-def _native(request: Request) -> httpx.Request | None:
-    """The caller's ``httpx.Request`` to re-aim, if it still says what ``request`` says.
-
-    An adapter may have rewritten the method or the body (keeping ``native``);
-    such a call gets a request of its own. In the usual case the body is the
-    very object the caller's request holds, which compares equal at once.
-    """
-    native = request.native
-    if not isinstance(native, httpx.Request) or native.method != request.method:
-        return None
-    try:
-        content = native.content
-    except httpx.RequestNotRead:
-        return None
-    return native if content == request.body else None
-
-
-def _read_already(response: httpx.Response) -> bytes | None:
-    """The body if the transport has read it and closed the response, else None.
-
-    A response built with its content (any ``MockTransport`` handler's) is
-    both: taking ``content`` then saves awaiting ``aread`` and ``aclose``.
-    """
-    if response.is_closed:
-        try:
-            return response.content
-        except httpx.ResponseNotRead:
-            pass
-    return None
