@@ -517,14 +517,17 @@ async def test_a_request_an_adapter_rewrote_is_not_sent_as_the_callers(
 def test_memo_rests_when_its_keys_do_not_repeat() -> None:
     memo: Memo[int, str] = Memo(size=4)
     for key in range(4):
-        assert not memo.skip()
         assert memo.get(key) is None
         memo.put(key, str(key))
     assert memo.get(3) == "3"
     memo.put(4, "4")  # full, 1 hit for 4 misses: start over, then rest
-    assert [memo.skip() for _ in range(17)] == [True] * 16 + [False]
-    assert memo.get(4) == "4"
-    assert memo.get(0) is None
+    for _ in range(16):  # resting for 16 lookups: nothing kept, nothing found
+        assert memo.put(5, "5") == "5"
+        assert memo.get(5) is None
+    memo.put(6, "6")  # awake again: kept
+    assert memo.get(6) == "6"
+    assert memo.get(5) is None
+    assert memo.get(4) is None
 
 
 def test_memo_keeps_working_while_its_keys_repeat() -> None:
@@ -534,7 +537,6 @@ def test_memo_keeps_working_while_its_keys_repeat() -> None:
     for _ in range(4):
         assert memo.get(0) == "0"
     memo.put(4, "4")  # full, but as many hits as misses: start over, no rest
-    assert not memo.skip()
     assert memo.get(4) == "4"
     assert memo.get(0) is None
 

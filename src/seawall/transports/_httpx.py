@@ -26,9 +26,10 @@ class Memo(Generic[_K, _V]):
     header fields an application's client sends every time.
 
     When full it starts over; if fewer lookups hit than missed since the last
-    start, it rests for the next ``4 * size`` calls (:meth:`skip` says so).
-    Keys that never repeat (a fresh request id per call) would otherwise only
-    add the cost of building keys and entries that are never used.
+    start, it rests for the next ``4 * size`` lookups: :meth:`get` finds
+    nothing and :meth:`put` keeps nothing. Keys that never repeat (a fresh
+    request id per call) would otherwise only add the cost of entries that are
+    never used. One call per lookup: every call of the transport makes one.
     """
 
     __slots__ = ("_hits", "_resting", "_size", "_values")
@@ -39,24 +40,27 @@ class Memo(Generic[_K, _V]):
         self._hits = 0
         self._resting = 0
 
-    def skip(self) -> bool:
-        """True while resting: the caller computes its value without a key."""
+    def get(self, key: _K) -> _V | None:
+        """The value kept for ``key``; None if there is none, or while resting."""
         if self._resting:
             self._resting -= 1
-            return True
-        return False
-
-    def get(self, key: _K) -> _V | None:
+            return None
         value = self._values.get(key)
         if value is not None:
             self._hits += 1
         return value
 
     def put(self, key: _K, value: _V) -> _V:
+        """Keep ``value`` for ``key`` (unless resting); returns ``value``."""
+        if self._resting:
+            return value
         values = self._values
         if len(values) >= self._size:
             if self._hits < len(values):  # each entry is one lookup that missed
                 self._resting = 4 * self._size
+                values.clear()
+                self._hits = 0
+                return value
             values.clear()
             self._hits = 0
         values[key] = value
@@ -103,8 +107,6 @@ class _Aim:
         """
         body = request.body
         length = len(body) if body or request.method in _EMPTY_BODY_LENGTH else -1
-        if self.built.skip():
-            return self._build(length, request)
         raw = request.raw
         key = (length, tuple(raw if raw is not None else request.headers))
         built = self.built.get(key)
