@@ -42,6 +42,7 @@ def test_looking_up_one_field_leaves_the_rest_undecoded(make: Make) -> None:
     assert message.header("x-note") == "café"
     assert message.header("CONTENT-TYPE") == "text/plain"
     assert message.header("Idempotency-Key") is None
+    assert message.header("X-\u65e5\u672c") is None  # a name beyond latin-1 matches nothing
     assert message.raw == RAW
 
 

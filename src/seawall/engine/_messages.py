@@ -76,7 +76,10 @@ class _Fields:
         raw = self.raw
         if raw is None:
             return find_header(self.headers, name)
-        lower = name.lower().encode("latin-1")
+        try:
+            lower = name.lower().encode("latin-1")
+        except UnicodeEncodeError:  # no field read as latin-1 can have this name
+            return None
         for key, value in raw:
             if key.lower() == lower:
                 return value.decode("latin-1")
