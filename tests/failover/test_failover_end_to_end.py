@@ -15,11 +15,9 @@ from seawall.chaos import SimulatorControl, serve_simulator
 from seawall.chaos.simulators._ledger import PaymentLedger
 from seawall.engine import Engine, Request
 from seawall.transports import AiohttpUpstream
-from tests.engine.conftest import make_config
+from tests.engine.conftest import LOOPBACK_HEAD, loopback_config
 
 pytestmark = pytest.mark.realserver
-
-LOOPBACK = "gateway: {egress: {allow: [127.0.0.1/32]}}"
 
 
 async def test_payment_fails_over_to_adyen_through_the_adapter_without_double_charges(
@@ -37,9 +35,7 @@ async def test_payment_fails_over_to_adyen_through_the_adapter_without_double_ch
         config_path = tmp_path / "seawall.yaml"
         config_path.write_text(
             f"""
-version: 1
-{LOOPBACK}
-integrations:
+{LOOPBACK_HEAD}integrations:
   payments:
     routing: failover
     providers:
@@ -98,10 +94,8 @@ async def test_inventory_outage_serves_stale_answers_marked_as_such() -> None:
     """With the vendor down, the last good answer comes back with X-Seawall-Stale, until max_age."""
     async with await serve_simulator("inventory") as warehouse:
         control = SimulatorControl(warehouse.url)
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            {LOOPBACK}
             integrations:
               inventory:
                 providers: [{{name: wh, base_url: "{warehouse.url}"}}]
@@ -133,18 +127,16 @@ async def test_inventory_outage_serves_stale_answers_marked_as_such() -> None:
 
 async def test_static_fallback_and_none() -> None:
     """A static fallback answers with the configured body; `none` leaves the clear error."""
-    config = make_config(
-        f"""
-        version: 1
-        {LOOPBACK}
+    config = loopback_config(
+        """
         integrations:
           weather:
-            providers: [{{name: ow, base_url: "http://127.0.0.1:9"}}]
-            fallback: {{type: static, status: 200, body: {{adjustment_days: 0}}}}
-            policy: {{retry: {{attempts: 1}}}}
+            providers: [{name: ow, base_url: "http://127.0.0.1:9"}]
+            fallback: {type: static, status: 200, body: {adjustment_days: 0}}
+            policy: {retry: {attempts: 1}}
           payments:
-            providers: [{{name: st, base_url: "http://127.0.0.1:9"}}]
-            policy: {{retry: {{attempts: 1}}}}
+            providers: [{name: st, base_url: "http://127.0.0.1:9"}]
+            policy: {retry: {attempts: 1}}
         """
     )
     engine = Engine(config, upstream=AiohttpUpstream(egress=None))
@@ -163,10 +155,8 @@ async def test_fallback_never_answers_for_a_write_that_may_have_happened() -> No
     """A POST that timed out at the vendor raises; a static fallback must not hide it."""
     async with await serve_simulator("weather") as vendor:
         await SimulatorControl(vendor.url).add_fault(kind="hang", max_seconds=5)
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            {LOOPBACK}
             integrations:
               weather:
                 providers: [{{name: ow, base_url: "{vendor.url}"}}]
@@ -190,10 +180,8 @@ async def test_maintenance_window_moves_traffic_before_it_opens_and_back_after()
         await serve_simulator("weather") as primary,
         await serve_simulator("weather") as backup,
     ):
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            {LOOPBACK}
             integrations:
               weather:
                 providers:
@@ -243,11 +231,9 @@ async def test_in_process_transport_queues_and_delivers_later(tmp_path: Path) ->
     async with await serve_simulator("email") as sendgrid:
         control = SimulatorControl(sendgrid.url)
         outage = await control.add_fault(kind="error", rate=1.0, statuses=[503])
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
             store: sqlite:///{tmp_path}/state.db
-            {LOOPBACK}
             integrations:
               email:
                 providers: [{{name: sendgrid, base_url: "{sendgrid.url}"}}]

@@ -13,7 +13,7 @@ from seawall.chaos import SimulatorControl, serve_simulator
 from seawall.engine import Engine, Request
 from seawall.probes import ProbeScheduler
 from seawall.transports import AiohttpUpstream
-from tests.engine.conftest import make_config
+from tests.engine.conftest import loopback_config
 
 pytestmark = pytest.mark.realserver
 
@@ -33,10 +33,8 @@ async def test_failing_probes_eject_and_passing_probes_restore_after_healthy_per
         await serve_simulator("weather") as primary,
         await serve_simulator("weather") as backup,
     ):
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               weather:
                 providers:
@@ -85,10 +83,8 @@ async def test_consecutive_failures_eject_from_real_traffic() -> None:
         await serve_simulator("weather") as backup,
     ):
         await SimulatorControl(primary.url).add_fault(kind="error", rate=1.0, statuses=[503])
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               weather:
                 providers:
@@ -122,10 +118,8 @@ async def test_weighted_routing_spreads_calls_by_weight() -> None:
         await serve_simulator("weather") as heavy,
         await serve_simulator("weather") as light,
     ):
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               weather:
                 routing: weighted

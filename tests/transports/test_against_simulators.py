@@ -14,16 +14,14 @@ import seawall
 from seawall._events import AttemptFinished, RecordingSink
 from seawall.chaos import SimulatorControl, serve_simulator
 from seawall.chaos.simulators._ledger import PaymentLedger
-from tests.engine.conftest import make_config
+from tests.engine.conftest import loopback_config
 
 pytestmark = pytest.mark.realserver
 
 
 def payment_config(url: str, *, extra_policy: str = "") -> seawall.Config:
-    return make_config(
+    return loopback_config(
         f"""
-        version: 1
-        gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
         integrations:
           payments:
             providers:
@@ -116,10 +114,8 @@ async def test_without_idempotency_key_commit_then_fail_is_not_retried() -> None
     """A charge POST without a key is never resent after an ambiguous failure."""
     async with await serve_simulator("payment") as sim:
         control = SimulatorControl(sim.url)
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               payments:
                 providers: [{{name: stripe, base_url: "{sim.url}"}}]
@@ -146,10 +142,8 @@ async def test_retry_after_is_honoured_and_rate_never_exceeded() -> None:
     async with await serve_simulator("weather") as sim:
         control = SimulatorControl(sim.url)
         sink = RecordingSink()
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               weather:
                 providers: [{{name: ow, base_url: "{sim.url}"}}]
@@ -190,10 +184,8 @@ async def test_retry_after_is_honoured_and_rate_never_exceeded() -> None:
 async def test_sync_transport_against_simulator() -> None:
     """SyncTransport gives httpx.Client the same protection from a thread."""
     async with await serve_simulator("inventory") as sim:
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               inventory:
                 providers: [{{name: wh, base_url: "{sim.url}"}}]
@@ -224,10 +216,8 @@ async def test_transport_streams_large_bodies() -> None:
     from tests.gateway.conftest import echo_server
 
     async with echo_server() as upstream:
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               files:
                 providers: [{{name: store, base_url: "{upstream}"}}]

@@ -19,7 +19,7 @@ import seawall
 from seawall.engine import Request
 from seawall.transports import HttpxUpstream, outbound_headers
 from seawall.transports._httpx import Memo
-from tests.engine.conftest import make_config
+from tests.engine.conftest import loopback_config, make_config
 from tests.transports._wire_support import (
     RawServer,
     app_server,
@@ -600,10 +600,8 @@ async def test_a_vendors_non_ascii_fields_reach_the_caller_byte_for_byte(
         await serve_forever(reader, writer, state, ok(b"{}", *ODD_FIELDS))
 
     async with raw_server(script) as server:
-        config = make_config(
+        config = loopback_config(
             f"""
-            version: 1
-            gateway: {{egress: {{allow: [127.0.0.1/32]}}}}
             integrations:
               payments:
                 providers: [{{name: vendor, base_url: "{server.url}"}}]
