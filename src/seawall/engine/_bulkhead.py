@@ -25,13 +25,6 @@ class AsyncBulkhead(BulkheadState):
         super().__init__(settings=settings)
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def enter(self, max_wait: float) -> bool:
-        """Take a slot; False when the queue is full or the wait ran out."""
-        decision = self.try_enter()
-        if decision == "queue":
-            return await self.wait(max_wait)
-        return decision == "enter"
-
     async def wait(self, max_wait: float) -> bool:
         """Wait for the slot of a call ``try_enter`` queued; False when the wait ran out."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
